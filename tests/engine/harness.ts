@@ -1,0 +1,67 @@
+// Runs the real program through the real pulumi (Automation API) in a throwaway copy of the
+// project, with a temporary local file backend and passphrase secrets. Nothing touches the
+// project's own .state, stack files or the user's ~/.pulumi.
+import { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import YAML from "yaml";
+
+export const projectRoot = path.resolve(__dirname, "..", "..");
+
+/** Files and folders that make up the program; node_modules and the generated SDKs are linked. */
+const PROGRAM = ["Pulumi.yaml", "package.json", "tsconfig.json", "index.ts", "components", "config", "patches", "toolchain/versions.json"];
+const LINKED = ["node_modules", "sdks"];
+
+export interface EngineProject {
+  readonly dir: string;
+  readonly backendDir: string;
+  readonly env: Record<string, string>;
+  /** Creates a stack whose Pulumi.<stack>.yaml holds `config` (structured values allowed). */
+  stack(name: string, config: Record<string, unknown>): Promise<Stack>;
+  /** The raw state file of a stack, as the file backend stores it. */
+  stateFile(stackName: string): string;
+  cleanup(): void;
+}
+
+export function engineProject(passphrase = "engine-test-passphrase"): EngineProject {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "talos-cluster-engine-"));
+  for (const entry of PROGRAM) {
+    fs.mkdirSync(path.dirname(path.join(dir, entry)), { recursive: true });
+    fs.cpSync(path.join(projectRoot, entry), path.join(dir, entry), { recursive: true });
+  }
+  for (const entry of LINKED) fs.symlinkSync(path.join(projectRoot, entry), path.join(dir, entry));
+  const backendDir = path.join(dir, ".state");
+  fs.mkdirSync(backendDir);
+  const env: Record<string, string> = {
+    PATH: `${path.join(projectRoot, ".tools", "bin")}${path.delimiter}${process.env.PATH ?? ""}`,
+    PULUMI_HOME: path.join(dir, ".pulumi-home"),
+    PULUMI_BACKEND_URL: `file://${backendDir}`,
+    PULUMI_CONFIG_PASSPHRASE: passphrase,
+    PULUMI_SKIP_UPDATE_CHECK: "true",
+    PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
+  };
+  return {
+    dir,
+    backendDir,
+    env,
+    async stack(name, config) {
+      fs.writeFileSync(path.join(dir, `Pulumi.${name}.yaml`), YAML.stringify({ config }));
+      return LocalWorkspace.createStack({ stackName: name, workDir: dir }, { envVars: env });
+    },
+    stateFile(stackName) {
+      return fs.readFileSync(path.join(backendDir, ".pulumi", "stacks", "talos-cluster", `${stackName}.json`), "utf8");
+    },
+    cleanup() {
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Every string leaf of a value, for "does this secret appear anywhere" checks. */
+export function stringLeaves(value: unknown): string[] {
+  if (typeof value === "string") return [value];
+  if (Array.isArray(value)) return value.flatMap(stringLeaves);
+  if (value && typeof value === "object") return Object.values(value).flatMap(stringLeaves);
+  return [];
+}

@@ -1,0 +1,306 @@
+#!/usr/bin/env node
+// Provisions the pinned Pulumi toolchain for this project, offline-capable and idempotent.
+//
+//   node toolchain/setup.mjs          # make everything present, print one line per step
+//   node toolchain/setup.mjs --check  # report what is missing, build nothing
+//
+// Every version comes from toolchain/versions.json. Built binaries, generated SDKs and
+// schemas are cached under $TALOS_CLUSTER_CACHE (default ~/.cache/talos-cluster) and linked
+// into the ignored .tools/bin of the project; nothing generated lands in tracked files.
+import { execFileSync, spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const pins = JSON.parse(fs.readFileSync(path.join(root, "toolchain/versions.json"), "utf8"));
+const cacheRoot = process.env.TALOS_CLUSTER_CACHE || path.join(os.homedir(), ".cache", "talos-cluster");
+const toolsBin = path.join(root, ".tools", "bin");
+const checkOnly = process.argv.includes("--check");
+
+class StepError extends Error {}
+
+/** Runs one named step, printing `setup: <step> ... <seconds>s (<how>)` or why it failed. */
+function step(name, fn) {
+  const started = Date.now();
+  try {
+    const how = fn();
+    console.log(`setup: ${name.padEnd(38)} ${((Date.now() - started) / 1000).toFixed(1).padStart(6)}s  ${how ?? ""}`);
+    return how;
+  } catch (err) {
+    console.error(`setup: FAILED at step "${name}" after ${((Date.now() - started) / 1000).toFixed(1)}s`);
+    console.error(`setup: why: ${err.message}`);
+    process.exit(1);
+  }
+}
+
+/** Runs a command; on failure throws with the command and the tail of its output. */
+function run(cmd, args, opts = {}) {
+  const res = spawnSync(cmd, args, { encoding: "utf8", maxBuffer: 256 * 1024 * 1024, ...opts });
+  if (res.error) throw new StepError(`${cmd}: ${res.error.code === "ENOENT" ? "not found on PATH" : res.error.message}`);
+  if (res.status !== 0) {
+    const tail = `${res.stdout ?? ""}${res.stderr ?? ""}`.trim().split("\n").slice(-25).join("\n");
+    throw new StepError(`\`${cmd} ${args.join(" ")}\` exited ${res.status}:\n${tail}`);
+  }
+  return res.stdout;
+}
+
+function which(binary) {
+  for (const dir of (process.env.PATH ?? "").split(path.delimiter)) {
+    const candidate = path.join(dir, binary);
+    if (dir && !candidate.startsWith(toolsBin) && isExecutable(candidate)) return candidate;
+  }
+  return undefined;
+}
+
+function isExecutable(file) {
+  try {
+    fs.accessSync(file, fs.constants.X_OK);
+    return fs.statSync(file).isFile();
+  } catch {
+    return false;
+  }
+}
+
+function link(target, name) {
+  fs.mkdirSync(toolsBin, { recursive: true });
+  const at = path.join(toolsBin, name);
+  fs.rmSync(at, { force: true });
+  fs.symlinkSync(target, at);
+}
+
+// The Go environment used for every module build. The module proxy this project can reach
+// has no checksum database, so GOSUMDB is off unless the user set one; each module's own
+// go.sum still verifies every dependency it lists.
+function goEnv() {
+  return {
+    ...process.env,
+    GOFLAGS: "-mod=mod",
+    GOSUMDB: process.env.GOSUMDB ?? "off",
+    CGO_ENABLED: "0",
+    GOTOOLCHAIN: "local",
+  };
+}
+
+function checkGo() {
+  const out = run("go", ["version"]);
+  return out.trim();
+}
+
+/** Copies a module from the module cache into a writable work tree and applies our go.mod edits. */
+function prepareModule(spec, workDir) {
+  const info = JSON.parse(run("go", ["mod", "download", "-json", `${spec.module}@${spec.moduleVersion}`], { env: goEnv(), cwd: os.tmpdir() }));
+  if (info.Error) throw new StepError(`go mod download ${spec.module}@${spec.moduleVersion}: ${info.Error}`);
+  fs.rmSync(workDir, { recursive: true, force: true });
+  fs.cpSync(info.Dir, workDir, { recursive: true });
+  run("chmod", ["-R", "u+w", workDir]);
+  const edits = [];
+  for (const [mod, version] of Object.entries(spec.replaceLocalWith ?? {})) {
+    // Local replaces such as `=> ../sdk` point outside the module zip: require the published module.
+    edits.push(`-dropreplace=${mod}`, `-require=${mod}@${version}`);
+  }
+  for (const [mod, target] of Object.entries(spec.replace ?? {})) edits.push(`-replace=${mod}=${target}`);
+  if (edits.length) run("go", ["mod", "edit", ...edits], { cwd: workDir, env: goEnv() });
+  for (const embed of spec.embeds ?? []) {
+    // Mirrors the upstream `go generate` step: the embedded schema is schema.json with its version set.
+    const dir = path.join(workDir, path.dirname(embed.target));
+    const source = JSON.parse(fs.readFileSync(path.join(dir, embed.from), "utf8"));
+    if (embed.setVersion) source.version = spec.version;
+    fs.writeFileSync(path.join(dir, path.basename(embed.target)), JSON.stringify(source));
+  }
+  for (const [from, to] of Object.entries(spec.addFiles ?? {})) {
+    fs.mkdirSync(path.join(workDir, path.dirname(to)), { recursive: true });
+    fs.copyFileSync(path.join(root, from), path.join(workDir, to));
+  }
+}
+
+function goBuild(spec, workDir, output) {
+  const ldflags = ["-s", "-w", ...(spec.versionVars ?? []).map((v) => `-X ${v}=${spec.versionVarValue ?? spec.version}`)];
+  const args = ["build", "-trimpath", "-ldflags", ldflags.join(" "), "-o", output];
+  if (spec.tags) args.push("-tags", spec.tags);
+  args.push(spec.package);
+  run("go", args, { cwd: workDir, env: goEnv() });
+}
+
+/** The pinned binary: an installed one with the pinned version, the cached build, or a fresh build. */
+function ensureBinary(spec) {
+  const cached = cachedBinary(spec);
+  const installed = findInstalled(spec);
+  if (installed) {
+    link(installed, spec.binary);
+    return `installed ${installed}`;
+  }
+  if (isExecutable(cached)) {
+    link(cached, spec.binary);
+    return `cached ${spec.moduleVersion}`;
+  }
+  if (checkOnly) throw new StepError(`${spec.binary} ${spec.version} is neither installed nor cached`);
+  const workDir = path.join(cacheRoot, "src", `${spec.binary}-${spec.moduleVersion}`);
+  prepareModule(spec, workDir);
+  const tmpOut = `${cached}.tmp`;
+  fs.mkdirSync(path.dirname(cached), { recursive: true });
+  goBuild(spec, workDir, tmpOut);
+  fs.renameSync(tmpOut, cached); // only a complete build ever appears under the cached name
+  fs.rmSync(workDir, { recursive: true, force: true });
+  link(cached, spec.binary);
+  return `built ${spec.module}@${spec.moduleVersion}`;
+}
+
+/** Where a build of this spec is cached; our own sources added to a module are part of the key. */
+function cachedBinary(spec) {
+  const hash = createHash("sha256");
+  for (const from of Object.keys(spec.addFiles ?? {})) hash.update(fs.readFileSync(path.join(root, from)));
+  const key = spec.addFiles ? `-${hash.digest("hex").slice(0, 10)}` : "";
+  return path.join(cacheRoot, "bin", `${spec.binary}-${spec.version}-${spec.moduleVersion}${key}`, spec.binary);
+}
+
+/** A binary from a normal Pulumi install, accepted only when it reports the pinned version. */
+function findInstalled(spec) {
+  if (process.env.TALOS_CLUSTER_IGNORE_INSTALLED === "1" || !spec.installed) return undefined;
+  if (spec.installed === "pulumi-cli") {
+    const found = which("pulumi");
+    if (!found) return undefined;
+    const res = spawnSync(found, ["version"], { encoding: "utf8" });
+    return res.stdout?.trim() === `v${spec.version}` ? found : undefined;
+  }
+  if (spec.installed === "beside-pulumi-cli") {
+    const cli = which("pulumi");
+    const candidate = cli && path.join(path.dirname(fs.realpathSync(cli)), spec.binary);
+    const cliVersion = cli && spawnSync(cli, ["version"], { encoding: "utf8" }).stdout?.trim();
+    return candidate && cliVersion === `v${pins.pulumi.version}` && isExecutable(candidate) ? candidate : undefined;
+  }
+  if (spec.installed === "plugin-cache") {
+    const home = process.env.PULUMI_HOME || path.join(os.homedir(), ".pulumi");
+    const candidate = path.join(home, "plugins", `resource-${spec.plugin}-v${spec.version}`, spec.binary);
+    return isExecutable(candidate) ? candidate : undefined;
+  }
+  return undefined;
+}
+
+/** The generated Node.js SDK of a provider that has none on the npm registry. */
+function ensureGeneratedSdk(provider, spec) {
+  const target = path.join(root, spec.sdkDir);
+  const cacheDir = path.join(cacheRoot, "sdks", `${provider}-${spec.version}-${spec.moduleVersion}-${pins.pulumi.version}`);
+  if (!fs.existsSync(path.join(cacheDir, "package.json"))) {
+    if (checkOnly) throw new StepError(`the ${spec.npm} SDK is not generated yet`);
+    generateSdk(spec, cacheDir);
+  }
+  const stamp = fs.readFileSync(path.join(cacheDir, "package.json"), "utf8");
+  if (fs.existsSync(path.join(target, "package.json")) && fs.readFileSync(path.join(target, "package.json"), "utf8") === stamp) {
+    return `up to date ${spec.sdkDir}`;
+  }
+  fs.rmSync(target, { recursive: true, force: true });
+  fs.cpSync(cacheDir, target, { recursive: true });
+  return `copied to ${spec.sdkDir}`;
+}
+
+function generateSdk(spec, cacheDir) {
+  const work = `${cacheDir}.work`;
+  fs.rmSync(work, { recursive: true, force: true });
+  fs.mkdirSync(work, { recursive: true });
+  const schemaFile = path.join(work, "schema.json");
+  // Ask the built provider for its schema through the engine, exactly as `pulumi package add` does.
+  const schema = run(path.join(toolsBin, "pulumi"), ["package", "get-schema", path.join(toolsBin, spec.binary)], {
+    env: pulumiEnv(work),
+  });
+  fs.writeFileSync(schemaFile, schema);
+  const src = path.join(work, "src");
+  run(path.join(toolsBin, "gen-nodejs-sdk"), [schemaFile, src]);
+  const compiler = ensureSdkCompiler();
+  // The generated sources resolve @pulumi/pulumi from their folder upward.
+  fs.symlinkSync(compiler.nodeModules, path.join(work, "node_modules"));
+  run(process.execPath, [compiler.tsc, "-p", src]);
+  // Ship the compiled package only. @pulumi/pulumi becomes a peer dependency so the project's
+  // single copy is used (a second copy breaks resource registration).
+  const pkg = JSON.parse(fs.readFileSync(path.join(src, "package.json"), "utf8"));
+  const out = path.join(work, "out");
+  fs.cpSync(path.join(src, "bin"), out, { recursive: true });
+  pkg.version = spec.version;
+  pkg.peerDependencies = { "@pulumi/pulumi": `^${pins.pulumi.version}` };
+  delete pkg.dependencies?.["@pulumi/pulumi"];
+  delete pkg.devDependencies;
+  delete pkg.scripts;
+  pkg.main = "index.js";
+  pkg.types = "index.d.ts";
+  fs.writeFileSync(path.join(out, "package.json"), `${JSON.stringify(pkg, null, 2)}\n`);
+  fs.rmSync(cacheDir, { recursive: true, force: true });
+  fs.renameSync(out, cacheDir);
+  fs.rmSync(work, { recursive: true, force: true });
+}
+
+/** TypeScript and @pulumi/pulumi, installed once into the cache, to compile generated SDKs. */
+function ensureSdkCompiler() {
+  const dir = path.join(cacheRoot, "sdk-compiler", `ts-${pins.node.typescript}-pulumi-${pins.pulumi.version}`);
+  const nodeModules = path.join(dir, "node_modules");
+  const tsc = path.join(nodeModules, "typescript", "bin", "tsc");
+  if (!fs.existsSync(tsc)) {
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, "package.json"), JSON.stringify({ name: "sdk-compiler", private: true }));
+    run("npm", ["install", "--no-audit", "--no-fund", "--ignore-scripts", `typescript@${pins.node.typescript}`,
+      `@pulumi/pulumi@${pins.pulumi.version}`, `@types/node@${pins.node.typesNode}`], { cwd: dir });
+  }
+  return { tsc, nodeModules };
+}
+
+/** Environment for running the toolchain's own pulumi without touching the user's state. */
+function pulumiEnv(home) {
+  return {
+    ...process.env,
+    PATH: `${toolsBin}${path.delimiter}${process.env.PATH}`,
+    PULUMI_HOME: path.join(home, ".pulumi-home"),
+    PULUMI_SKIP_UPDATE_CHECK: "true",
+    PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
+  };
+}
+
+function checkPackageJson() {
+  const pkg = JSON.parse(fs.readFileSync(path.join(root, "package.json"), "utf8"));
+  const want = { "@pulumi/pulumi": pins.pulumi.version };
+  for (const [name, spec] of Object.entries(pins.providers)) {
+    want[spec.npm] = spec.sdkDir ? `file:${spec.sdkDir}` : spec.version;
+  }
+  const wrong = Object.entries(want).filter(([name, version]) => pkg.dependencies?.[name] !== version);
+  if (wrong.length) {
+    throw new StepError(`package.json disagrees with toolchain/versions.json: ${wrong.map(([n, v]) => `${n} should be ${v} (is ${pkg.dependencies?.[n]})`).join("; ")}`);
+  }
+  return `${Object.keys(want).length} pins agree`;
+}
+
+function ensureNodeModules() {
+  const lock = fs.readFileSync(path.join(root, "package-lock.json"));
+  const sdkStamps = Object.values(pins.providers)
+    .filter((p) => p.sdkDir)
+    .map((p) => fs.readFileSync(path.join(root, p.sdkDir, "package.json"), "utf8"));
+  const digest = createHash("sha256").update(lock).update(sdkStamps.join("\n")).digest("hex");
+  const stampFile = path.join(root, "node_modules", ".talos-cluster-setup");
+  if (fs.existsSync(stampFile) && fs.readFileSync(stampFile, "utf8") === digest) return "up to date";
+  if (checkOnly) throw new StepError("node_modules is missing or stale");
+  run("npm", ["ci", "--no-audit", "--no-fund"], { cwd: root });
+  fs.writeFileSync(stampFile, digest);
+  return "npm ci";
+}
+
+function checkNode() {
+  const [major, minor] = process.versions.node.split(".").map(Number);
+  const [wantMajor, wantMinor] = pins.node.minimum.split(".").map(Number);
+  if (major < wantMajor || (major === wantMajor && minor < wantMinor)) {
+    throw new StepError(`Node.js ${process.versions.node} is older than ${pins.node.minimum}, which @pulumi/pulumi ${pins.pulumi.version} needs`);
+  }
+  return `node ${process.versions.node}`;
+}
+
+const started = Date.now();
+step("node", checkNode);
+step("package.json pins", checkPackageJson);
+const binaries = [pins.pulumi.cli, pins.pulumi.languageHost, pins.pulumi.sdkGenerator,
+  ...Object.values(pins.providers).map((p) => p.plugin && p)].filter(Boolean);
+const needsGo = binaries.some((b) => !findInstalled(b) && !isExecutable(cachedBinary(b)));
+if (needsGo && !checkOnly) step("go toolchain", checkGo);
+for (const spec of binaries) step(spec.binary, () => ensureBinary(spec));
+for (const [name, spec] of Object.entries(pins.providers)) {
+  if (spec.sdkDir) step(`${spec.npm} SDK`, () => ensureGeneratedSdk(name, spec));
+}
+step("node_modules", ensureNodeModules);
+console.log(`setup: done in ${((Date.now() - started) / 1000).toFixed(1)}s (cache ${cacheRoot})`);
