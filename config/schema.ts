@@ -21,7 +21,9 @@ const httpsEndpoint = z.string().superRefine((value, ctx) => {
     return;
   }
   if (url.protocol !== "https:") ctx.addIssue({ code: "custom", message: `must use https, got "${url.protocol}"` });
-  if (!url.port) ctx.addIssue({ code: "custom", message: "must name the API port explicitly, e.g. :6443" });
+  // Checked on the text: URL drops a port equal to the scheme's default (:443).
+  const authority = value.slice(value.indexOf("//") + 2).split(/[/?#]/)[0] ?? "";
+  if (!/:\d+$/.test(authority)) ctx.addIssue({ code: "custom", message: "must name the API port explicitly, e.g. :6443" });
   if (url.pathname !== "/" || url.search || url.hash) {
     ctx.addIssue({ code: "custom", message: "must not have a path, query or fragment" });
   }
@@ -35,12 +37,12 @@ const clusterSchema = z.strictObject({
   /** Talos version the machine configs are generated for. Default: toolchain/versions.json cluster.talosVersion. */
   talosVersion: z
     .string()
-    .regex(/^v\d+\.\d+\.\d+$/, "must look like v1.11.5")
+    .regex(/^v\d+\.\d+\.\d+$/, "must look like v1.10.6")
     .default(pins.cluster.talosVersion),
   /** Kubernetes version. Default: toolchain/versions.json cluster.kubernetesVersion. */
   kubernetesVersion: z
     .string()
-    .regex(/^\d+\.\d+\.\d+$/, "must look like 1.34.1 (no leading v)")
+    .regex(/^\d+\.\d+\.\d+$/, "must look like 1.33.3 (no leading v)")
     .default(pins.cluster.kubernetesVersion),
   /**
    * Whether `pulumi destroy` must refuse to delete the cluster secrets. Default: true, because
@@ -75,7 +77,8 @@ function formatIssue(issue: z.core.$ZodIssue): string {
   if (issue.code === "unrecognized_keys") {
     return issue.keys.map((k) => `${formatPath([...issue.path, k])}: unknown key`).join("\n  - ");
   }
-  if (issue.code === "invalid_type" && issue.input === undefined) return `${formatPath(issue.path)}: required`;
+  // zod reports a missing key as a type error against undefined.
+  if (issue.code === "invalid_type" && issue.message.endsWith("received undefined")) return `${formatPath(issue.path)}: required`;
   return `${formatPath(issue.path)}: ${issue.message}`;
 }
 

@@ -116,6 +116,28 @@ function prepareModule(spec, workDir) {
   }
 }
 
+/**
+ * A Terraform provider bridged by a small module of ours (spec.bridge.source): go.mod is made
+ * from the pins, then the bridge's tfgen writes the schema and metadata the plugin embeds.
+ */
+function prepareBridge(spec, workDir) {
+  const { bridge } = spec;
+  fs.rmSync(workDir, { recursive: true, force: true });
+  fs.cpSync(path.join(root, bridge.source), workDir, { recursive: true });
+  run("go", ["mod", "init", bridge.module], { cwd: workDir, env: goEnv() });
+  const edits = [
+    ...Object.entries(bridge.requires).map(([mod, version]) => `-require=${mod}@${version}`),
+    ...Object.entries(bridge.replace ?? {}).map(([mod, target]) => `-replace=${mod}=${target}`),
+  ];
+  run("go", ["mod", "edit", ...edits], { cwd: workDir, env: goEnv() });
+  const tfgen = path.join(workDir, "tfgen");
+  goBuild({ ...spec, package: bridge.tfgen }, workDir, tfgen);
+  const pluginDir = path.join(workDir, spec.package);
+  run(tfgen, ["schema", "--out", pluginDir], { cwd: workDir });
+  // The plugin embeds the schema exactly as tfgen wrote it (tfgen already stamped the version).
+  fs.copyFileSync(path.join(pluginDir, "schema.json"), path.join(pluginDir, "schema-embed.json"));
+}
+
 function goBuild(spec, workDir, output) {
   const ldflags = ["-s", "-w", ...(spec.versionVars ?? []).map((v) => `-X ${v}=${spec.versionVarValue ?? spec.version}`)];
   const args = ["build", "-trimpath", "-ldflags", ldflags.join(" "), "-o", output];
@@ -134,26 +156,41 @@ function ensureBinary(spec) {
   }
   if (isExecutable(cached)) {
     link(cached, spec.binary);
-    return `cached ${spec.moduleVersion}`;
+    return `cached ${origin(spec)}`;
   }
   if (checkOnly) throw new StepError(`${spec.binary} ${spec.version} is neither installed nor cached`);
-  const workDir = path.join(cacheRoot, "src", `${spec.binary}-${spec.moduleVersion}`);
-  prepareModule(spec, workDir);
+  const workDir = path.join(cacheRoot, "src", `${spec.binary}-${spec.version}`);
+  if (spec.bridge) prepareBridge(spec, workDir);
+  else prepareModule(spec, workDir);
   const tmpOut = `${cached}.tmp`;
   fs.mkdirSync(path.dirname(cached), { recursive: true });
   goBuild(spec, workDir, tmpOut);
   fs.renameSync(tmpOut, cached); // only a complete build ever appears under the cached name
   fs.rmSync(workDir, { recursive: true, force: true });
   link(cached, spec.binary);
-  return `built ${spec.module}@${spec.moduleVersion}`;
+  return `built ${origin(spec)}`;
+}
+
+/** Where a binary comes from, for the setup log. */
+function origin(spec) {
+  if (!spec.bridge) return `${spec.module}@${spec.moduleVersion}`;
+  return Object.entries(spec.bridge.requires).map(([m, v]) => `${m}@${v}`).join(" + ");
 }
 
 /** Where a build of this spec is cached; our own sources added to a module are part of the key. */
 function cachedBinary(spec) {
-  const hash = createHash("sha256");
-  for (const from of Object.keys(spec.addFiles ?? {})) hash.update(fs.readFileSync(path.join(root, from)));
-  const key = spec.addFiles ? `-${hash.digest("hex").slice(0, 10)}` : "";
-  return path.join(cacheRoot, "bin", `${spec.binary}-${spec.version}-${spec.moduleVersion}${key}`, spec.binary);
+  const ours = [...Object.keys(spec.addFiles ?? {}), ...(spec.bridge ? filesUnder(spec.bridge.source) : [])];
+  const hash = createHash("sha256").update(JSON.stringify(spec));
+  for (const from of ours) hash.update(from).update(fs.readFileSync(path.join(root, from)));
+  const key = ours.length ? `-${hash.digest("hex").slice(0, 10)}` : "";
+  return path.join(cacheRoot, "bin", `${spec.binary}-${spec.version}-${spec.moduleVersion ?? "bridged"}${key}`, spec.binary);
+}
+
+function filesUnder(dir) {
+  return fs.readdirSync(path.join(root, dir), { recursive: true })
+    .map((f) => path.join(dir, f))
+    .filter((f) => fs.statSync(path.join(root, f)).isFile())
+    .sort();
 }
 
 /** A binary from a normal Pulumi install, accepted only when it reports the pinned version. */
@@ -182,7 +219,8 @@ function findInstalled(spec) {
 /** The generated Node.js SDK of a provider that has none on the npm registry. */
 function ensureGeneratedSdk(provider, spec) {
   const target = path.join(root, spec.sdkDir);
-  const cacheDir = path.join(cacheRoot, "sdks", `${provider}-${spec.version}-${spec.moduleVersion}-${pins.pulumi.version}`);
+  // Keyed by the plugin build it is generated from and by the generator's version.
+  const cacheDir = path.join(cacheRoot, "sdks", `${path.basename(path.dirname(cachedBinary(spec)))}-gen-${pins.pulumi.version}`);
   if (!fs.existsSync(path.join(cacheDir, "package.json"))) {
     if (checkOnly) throw new StepError(`the ${spec.npm} SDK is not generated yet`);
     generateSdk(spec, cacheDir);

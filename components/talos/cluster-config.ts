@@ -40,9 +40,9 @@ export function configPatchesFor(machineType: MachineType, patches: PatchLayers 
  */
 export class ClusterConfig extends pulumi.ComponentResource {
   /** The Talos machine secrets (CAs, tokens, etcd and secretbox keys). Secret. */
-  public readonly machineSecrets: pulumi.Output<talos.types.output.machine.MachineSecrets>;
+  public readonly machineSecrets: pulumi.Output<talos.types.output.machine.SecretsMachineSecrets>;
   /** Client certificate material for talosctl. Secret. */
-  public readonly clientConfiguration: pulumi.Output<talos.types.output.machine.ClientConfiguration>;
+  public readonly clientConfiguration: pulumi.Output<talos.types.output.machine.SecretsClientConfiguration>;
   /** Rendered control-plane machine configuration (YAML). Secret. */
   public readonly controlplaneConfig: pulumi.Output<string>;
   /** Rendered worker machine configuration (YAML). Secret. */
@@ -54,7 +54,12 @@ export class ClusterConfig extends pulumi.ComponentResource {
     const secrets = new talos.machine.Secrets(
       `${name}-secrets`,
       { talosVersion: args.talosVersion },
-      { parent: this, protect: args.protectSecrets ?? true },
+      {
+        parent: this,
+        protect: args.protectSecrets ?? true,
+        // Encrypted in state whatever the provider schema marks: these are the cluster's keys.
+        additionalSecretOutputs: ["machineSecrets", "clientConfiguration"],
+      },
     );
     this.machineSecrets = pulumi.secret(secrets.machineSecrets);
     this.clientConfiguration = pulumi.secret(secrets.clientConfiguration);

@@ -10,14 +10,37 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
 
+	"github.com/blang/semver"
 	"github.com/pulumi/pulumi/pkg/v3/codegen/nodejs"
 	"github.com/pulumi/pulumi/pkg/v3/codegen/schema"
 )
+
+// selfContained is the loader for a schema that references no other package: any lookup is
+// an error, so the generator never tries to start or download another plugin.
+type selfContained struct{}
+
+func (selfContained) LoadPackage(pkg string, _ *semver.Version) (*schema.Package, error) {
+	return nil, fmt.Errorf("schema references package %q; only self-contained schemas are supported", pkg)
+}
+
+func (l selfContained) LoadPackageV2(_ context.Context, d *schema.PackageDescriptor) (*schema.Package, error) {
+	return l.LoadPackage(d.Name, d.Version)
+}
+
+func (l selfContained) LoadPackageReference(pkg string, v *semver.Version) (schema.PackageReference, error) {
+	_, err := l.LoadPackage(pkg, v)
+	return nil, err
+}
+
+func (l selfContained) LoadPackageReferenceV2(_ context.Context, d *schema.PackageDescriptor) (schema.PackageReference, error) {
+	return l.LoadPackageReference(d.Name, d.Version)
+}
 
 func main() {
 	if len(os.Args) != 3 {
@@ -39,14 +62,14 @@ func run(schemaPath, outDir string) error {
 	if err := json.Unmarshal(raw, &spec); err != nil {
 		return fmt.Errorf("parse %s: %w", schemaPath, err)
 	}
-	pkg, diags, err := schema.BindSpec(spec, nil, schema.ValidationOptions{})
+	pkg, diags, err := schema.BindSpec(spec, selfContained{}, schema.ValidationOptions{})
 	if err != nil {
 		return fmt.Errorf("bind schema: %w", err)
 	}
 	if diags.HasErrors() {
 		return fmt.Errorf("schema has errors: %s", diags.Error())
 	}
-	files, err := nodejs.GeneratePackage("talos-cluster-setup", pkg, nil, nil, false, nil)
+	files, err := nodejs.GeneratePackage("talos-cluster-setup", pkg, nil, nil, false, selfContained{})
 	if err != nil {
 		return fmt.Errorf("generate: %w", err)
 	}

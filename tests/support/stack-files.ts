@@ -1,0 +1,23 @@
+// Reads stack files (Pulumi.<stack>.yaml or a fixture in the same format) the way the program
+// sees them: Pulumi hands structured values to the program as JSON text.
+import fs from "node:fs";
+import YAML from "yaml";
+
+export interface StackFile {
+  /** The `config:` map, values as Pulumi delivers them to pulumi.runtime.allConfig(). */
+  readonly allConfig: Record<string, string>;
+  /** `# expect: ...` comment lines: the exact error lines an invalid fixture must produce. */
+  readonly expected: string[];
+}
+
+export function readStackFile(file: string): StackFile {
+  const text = fs.readFileSync(file, "utf8");
+  const config = (YAML.parse(text)?.config ?? {}) as Record<string, unknown>;
+  const allConfig: Record<string, string> = {};
+  for (const [key, value] of Object.entries(config)) {
+    if (value && typeof value === "object" && "secure" in value) continue; // encrypted; not needed here
+    allConfig[key] = typeof value === "string" ? value : JSON.stringify(value);
+  }
+  const expected = [...text.matchAll(/^# expect: (.*)$/gm)].map((m) => m[1]!);
+  return { allConfig, expected };
+}
