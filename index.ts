@@ -1,13 +1,16 @@
 // The edge: read and validate the stack config once, read patch files, then build components.
+// Nothing is registered until all of that succeeded.
 import * as pulumi from "@pulumi/pulumi";
 import path from "node:path";
-import { ClusterConfig } from "./components/talos/cluster-config";
-import { readPatchLayer } from "./config/patch-files";
+import { TalosCluster } from "./components/talos/talos-cluster";
+import { readPatchFiles } from "./config/patch-files";
 import { parseStackConfig, projectConfig, StackConfigError } from "./config/schema";
+import { writeSecretsImportFile } from "./config/secrets-file";
 
-function loadConfig() {
+function load() {
   try {
-    return parseStackConfig(projectConfig(pulumi.runtime.allConfig()));
+    const config = parseStackConfig(projectConfig(pulumi.runtime.allConfig()));
+    return { config, patchFiles: readPatchFiles(path.join(__dirname), config) };
   } catch (err) {
     // A RunError prints just the message (every problem with its path), no stack trace.
     if (err instanceof StackConfigError) throw new pulumi.RunError(err.message);
@@ -15,25 +18,24 @@ function loadConfig() {
   }
 }
 
-const config = loadConfig();
-const patchDir = (layer: string) => readPatchLayer(path.join(__dirname, "patches", layer)).map((p) => p.content);
+const { config, patchFiles } = load();
 
-const clusterConfig = new ClusterConfig(config.cluster.name, {
-  clusterName: config.cluster.name,
-  endpoint: config.cluster.endpoint,
-  talosVersion: config.cluster.talosVersion,
-  kubernetesVersion: config.cluster.kubernetesVersion,
-  protectSecrets: config.cluster.protectSecrets,
-  patches: {
-    all: patchDir("all"),
-    controlplane: patchDir("controlplane"),
-    worker: patchDir("worker"),
-  },
+const cluster = new TalosCluster(config.cluster.name, {
+  config,
+  patchFiles,
+  importSecretsFrom: config.secretsYaml === undefined ? undefined : writeSecretsImportFile(config.secretsYaml),
 });
 
 export const clusterName = config.cluster.name;
 export const endpoint = config.cluster.endpoint;
 export const talosVersion = config.cluster.talosVersion;
 export const kubernetesVersion = config.cluster.kubernetesVersion;
-export const controlplaneMachineConfig = clusterConfig.controlplaneConfig;
-export const workerMachineConfig = clusterConfig.workerConfig;
+export const schematicId = cluster.schematic.id;
+export const installerImage = cluster.schematic.installerImage;
+export const isoUrl = cluster.schematic.isoUrl;
+export const nodes = config.nodes.map((n) => ({ name: n.name, role: n.role, platform: n.platform, address: n.address, installDisk: n.installDisk }));
+export const controlplaneMachineConfig = cluster.machineConfigs.controlplaneConfig;
+export const workerMachineConfig = cluster.machineConfigs.workerConfig;
+export const talosSecretsYaml = cluster.machineConfigs.secretsYaml;
+export const talosconfig = cluster.bootstrap.talosconfig;
+export const kubeconfig = cluster.bootstrap.kubeconfig;

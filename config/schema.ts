@@ -1,64 +1,159 @@
 // The stack configuration, parsed once at the edge (index.ts) with a strict schema.
 // Components never read pulumi.Config: they take the typed result of parseStackConfig.
 import { z } from "zod";
+import { secretsBundleProblems } from "../components/talos/secrets-bundle";
 import pins from "../toolchain/versions.json";
+import { crossFieldChecks } from "./checks";
+import {
+  cidr,
+  diskPath,
+  dnsLabel,
+  duration,
+  extensionName,
+  httpsEndpoint,
+  interfaceAddress,
+  ipv4,
+  kernelArg,
+  kubernetesVersion,
+  labels,
+  memoryQuantity,
+  taints,
+  talosVersion,
+} from "./fields";
 
 /** The project's config namespace: keys are written `talos-cluster:<key>` in Pulumi.<stack>.yaml. */
 export const CONFIG_NAMESPACE = "talos-cluster";
 
-const dnsLabel = z
-  .string()
-  .max(63, "must be at most 63 characters")
-  .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, "must be a DNS label: lowercase letters, digits and '-', not starting or ending with '-'");
+/** Platforms a node can run on. Each has its own patch folder, patches/platform/<platform>/. */
+export const PLATFORMS = ["synology-vm", "bare-metal"] as const;
+export type Platform = (typeof PLATFORMS)[number];
 
-/** https://<host>:<port>: the form Talos writes into every kubeconfig and machine config. */
-const httpsEndpoint = z.string().superRefine((value, ctx) => {
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    ctx.addIssue({ code: "custom", message: `must be a URL like https://10.0.1.50:6443, got "${value}"` });
-    return;
-  }
-  if (url.protocol !== "https:") ctx.addIssue({ code: "custom", message: `must use https, got "${url.protocol}"` });
-  // Checked on the text: URL drops a port equal to the scheme's default (:443).
-  const authority = value.slice(value.indexOf("//") + 2).split(/[/?#]/)[0] ?? "";
-  if (!/:\d+$/.test(authority)) ctx.addIssue({ code: "custom", message: "must name the API port explicitly, e.g. :6443" });
-  if (url.pathname !== "/" || url.search || url.hash) {
-    ctx.addIssue({ code: "custom", message: "must not have a path, query or fragment" });
-  }
-});
+/** The extension every Synology VM needs (seed 000: the VMM talks to the guest through it). */
+export const QEMU_GUEST_AGENT = "siderolabs/qemu-guest-agent";
 
 const clusterSchema = z.strictObject({
   /** Cluster name written into every machine config and kubeconfig context. */
   name: dnsLabel,
-  /** Kubernetes API endpoint, https://<host>:<port>. */
-  endpoint: httpsEndpoint,
-  /** Talos version the machine configs are generated for. Default: toolchain/versions.json cluster.talosVersion. */
-  talosVersion: z
-    .string()
-    .regex(/^v\d+\.\d+\.\d+$/, "must look like v1.10.6")
-    .default(pins.cluster.talosVersion),
+  /** Kubernetes API endpoint, https://<host>:<port>. Default: https://<first control plane address>:6443. */
+  endpoint: httpsEndpoint.optional(),
+  /** Talos version. Default: toolchain/versions.json cluster.talosVersion. */
+  talosVersion: talosVersion.default(pins.cluster.talosVersion),
   /** Kubernetes version. Default: toolchain/versions.json cluster.kubernetesVersion. */
-  kubernetesVersion: z
-    .string()
-    .regex(/^\d+\.\d+\.\d+$/, "must look like 1.33.3 (no leading v)")
-    .default(pins.cluster.kubernetesVersion),
-  /**
-   * Whether `pulumi destroy` must refuse to delete the cluster secrets. Default: true, because
-   * every node's identity and every certificate derive from them.
-   */
+  kubernetesVersion: kubernetesVersion.default(pins.cluster.kubernetesVersion),
+  /** Pod network. Default: Talos's 10.244.0.0/16. */
+  podCidr: cidr.default("10.244.0.0/16"),
+  /** Service network. Default: Talos's 10.96.0.0/12. */
+  serviceCidr: cidr.default("10.96.0.0/12"),
+  /** CNI: `cilium` (installed by this program, Talos CNI and kube-proxy off) or Talos's built-in `flannel`. Default: cilium. */
+  cni: z.enum(["cilium", "flannel"]).default("cilium"),
+  /** Run workloads on control planes. Default: true exactly when there are no workers. */
+  allowSchedulingOnControlPlanes: z.boolean().optional(),
+  /** Accept an even control-plane count (etcd gains no failure tolerance from it). Default: false, refused. */
+  allowEvenControlPlanes: z.boolean().default(false),
+  /** `pulumi destroy` refuses to delete the cluster secrets. Default: true. */
   protectSecrets: z.boolean().default(true),
+  /** Kubelet memory reservations (seed 000 measured an idle node). Default: 512Mi system, 512Mi kube, evict below 256Mi. */
+  kubeletReservations: z
+    .strictObject({
+      systemMemory: memoryQuantity.default("512Mi"),
+      kubeMemory: memoryQuantity.default("512Mi"),
+      evictionMemory: memoryQuantity.default("256Mi"),
+    })
+    .default({ systemMemory: "512Mi", kubeMemory: "512Mi", evictionMemory: "256Mi" }),
+  /** How long a Talos API call (apply, bootstrap, kubeconfig, health) may wait for a node. Default: 10m. */
+  talosApiTimeout: duration.default("10m"),
+  /** What removing a node does to it. Default: graceful leave (cordon, drain, leave etcd), reset, no reboot. */
+  onDestroy: z
+    .strictObject({
+      graceful: z.boolean().default(true),
+      reset: z.boolean().default(true),
+      reboot: z.boolean().default(false),
+    })
+    .default({ graceful: true, reset: true, reboot: false }),
 });
 
-export const stackConfigSchema = z.strictObject({
+const imageFactorySchema = z.strictObject({
+  /** Image Factory base URL. Default: https://factory.talos.dev. */
+  url: z.url({ protocol: /^https?$/, message: "must be an http(s) URL like https://factory.talos.dev" }).default("https://factory.talos.dev"),
+  /** Register the schematic with the factory before any node is applied. Default: true. */
+  register: z.boolean().default(true),
+  /** Official system extensions baked into the image. Synology VMs add siderolabs/qemu-guest-agent. Default: none. */
+  extensions: z.array(extensionName).default([]),
+  /** Kernel arguments baked into the image (boot media and installer). Default: none. */
+  extraKernelArgs: z.array(kernelArg).default([]),
+});
+
+const staticNetworkSchema = z.strictObject({
+  /** Interface name as Talos sees it, e.g. eth0 or enp1s0. */
+  interface: z.string().regex(/^[a-z][a-z0-9.-]{0,14}$/, "must be an interface name like eth0"),
+  /** Addresses with prefix, e.g. [10.0.1.50/24]. */
+  addresses: z.array(interfaceAddress).min(1, "needs at least one address"),
+  /** Default gateway. */
+  gateway: ipv4,
+  /** DNS servers. Default: the gateway. */
+  nameservers: z.array(ipv4).optional(),
+});
+
+const nodeSchema = z.strictObject({
+  /** Hostname and Kubernetes node name. */
+  name: dnsLabel,
+  role: z.enum(["controlplane", "worker"]),
+  platform: z.enum(PLATFORMS),
+  /** Address the Talos API (50000) is reached at, first in maintenance mode. */
+  address: ipv4,
+  /** Disk Talos installs to. Default: /dev/sda. */
+  installDisk: diskPath.default("/dev/sda"),
+  /** Disks left to storage (e.g. Rook Ceph); never the install disk. Default: none. */
+  dataDisks: z.array(diskPath).default([]),
+  /** Static addressing instead of DHCP. Default: DHCP. */
+  network: staticNetworkSchema.optional(),
+  labels: labels.default({}),
+  taints: taints.default({}),
+  /** Extra patch files for this node only, relative to the project root, applied last. */
+  patches: z.array(z.string().regex(/^[^/].*\.ya?ml$/, "must be a relative path to a .yaml file")).default([]),
+});
+
+const rawSchema = z.strictObject({
   cluster: clusterSchema,
+  imageFactory: imageFactorySchema.default({ url: "https://factory.talos.dev", register: true, extensions: [], extraKernelArgs: [] }),
+  nodes: z.array(nodeSchema),
+  /** Contents of a `talosctl gen secrets` file, as an encrypted stack secret. Default: generated. */
+  secretsYaml: z
+    .string()
+    .superRefine((text, ctx) => secretsBundleProblems(text).forEach((message) => ctx.addIssue({ code: "custom", message })))
+    .optional(),
 });
 
-export type StackConfig = z.infer<typeof stackConfigSchema>;
-export type ClusterSettings = StackConfig["cluster"];
+export type RawStackConfig = z.infer<typeof rawSchema>;
+export type NodeSettings = z.infer<typeof nodeSchema>;
 
-/** Every problem in the stack config, each with its path, e.g. `talos-cluster:cluster.endpoint`. */
+/** Defaults that depend on other fields, filled once validation passed. */
+function deriveDefaults(raw: RawStackConfig) {
+  const controlPlanes = raw.nodes.filter((n) => n.role === "controlplane");
+  const workers = raw.nodes.filter((n) => n.role === "worker");
+  const extensions = [...raw.imageFactory.extensions];
+  if (raw.nodes.some((n) => n.platform === "synology-vm") && !extensions.includes(QEMU_GUEST_AGENT)) {
+    extensions.push(QEMU_GUEST_AGENT);
+  }
+  return {
+    ...raw,
+    cluster: {
+      ...raw.cluster,
+      endpoint: raw.cluster.endpoint ?? `https://${controlPlanes[0]!.address}:6443`,
+      allowSchedulingOnControlPlanes: raw.cluster.allowSchedulingOnControlPlanes ?? workers.length === 0,
+    },
+    imageFactory: { ...raw.imageFactory, extensions: [...extensions].sort() },
+    nodes: raw.nodes.map((n) => ({ ...n, network: n.network && { ...n.network, nameservers: n.network.nameservers ?? [n.network.gateway] } })),
+  };
+}
+
+export const stackConfigSchema = rawSchema.superRefine(crossFieldChecks, { when: () => true }).transform(deriveDefaults);
+
+export type StackConfig = z.output<typeof stackConfigSchema>;
+export type ClusterSettings = StackConfig["cluster"];
+export type Node = StackConfig["nodes"][number];
+
+/** Every problem in the stack config, each with its path, e.g. `talos-cluster:nodes[2].address`. */
 export class StackConfigError extends Error {
   constructor(readonly issues: readonly string[]) {
     super(`invalid stack configuration (${issues.length} problem${issues.length === 1 ? "" : "s"}):\n${issues.map((i) => `  - ${i}`).join("\n")}`);
@@ -73,27 +168,26 @@ function formatPath(path: readonly PropertyKey[]): string {
   return out;
 }
 
-function formatIssue(issue: z.core.$ZodIssue): string {
-  if (issue.code === "unrecognized_keys") {
-    return issue.keys.map((k) => `${formatPath([...issue.path, k])}: unknown key`).join("\n  - ");
-  }
+function formatIssues(issue: z.core.$ZodIssue): string[] {
+  if (issue.code === "unrecognized_keys") return issue.keys.map((k) => `${formatPath([...issue.path, k])}: unknown key`);
   // zod reports a missing key as a type error against undefined.
-  if (issue.code === "invalid_type" && issue.message.endsWith("received undefined")) return `${formatPath(issue.path)}: required`;
-  return `${formatPath(issue.path)}: ${issue.message}`;
+  if (issue.code === "invalid_type" && issue.message.endsWith("received undefined")) return [`${formatPath(issue.path)}: required`];
+  if (issue.code === "invalid_value") return [`${formatPath(issue.path)}: must be one of ${issue.values.map((v) => JSON.stringify(v)).join(", ")}`];
+  return [`${formatPath(issue.path)}: ${issue.message}`];
 }
 
 /**
- * Parses the raw project config (keys without the namespace, values as Pulumi stores them) into
- * typed settings with defaults filled in, or throws one StackConfigError naming every problem.
+ * Parses the raw project config (keys without the namespace) into typed settings with every
+ * default filled in, or throws one StackConfigError naming every problem with its path.
  */
 export function parseStackConfig(raw: Record<string, unknown>): StackConfig {
   const result = stackConfigSchema.safeParse(raw);
-  if (!result.success) throw new StackConfigError(result.error.issues.map(formatIssue));
+  if (!result.success) throw new StackConfigError(result.error.issues.flatMap(formatIssues));
   return result.data;
 }
 
 /**
- * The project's keys from Pulumi's flat config map (`talos-cluster:cluster` → `cluster`).
+ * The project's keys from Pulumi's flat config map (`talos-cluster:cluster` -> `cluster`).
  * Structured values arrive as JSON text; plain strings stay strings.
  */
 export function projectConfig(all: Record<string, string>): Record<string, unknown> {
@@ -107,6 +201,7 @@ export function projectConfig(all: Record<string, string>): Record<string, unkno
 }
 
 function parseConfigValue(text: string): unknown {
+  if (!/^\s*[[{]/.test(text)) return text; // only structured values are JSON-encoded
   try {
     return JSON.parse(text);
   } catch {

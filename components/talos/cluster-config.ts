@@ -1,12 +1,13 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as talos from "@pulumiverse/talos";
+import { secretsBundleYaml, MachineSecrets } from "./secrets-bundle";
 
 /** The Talos machine types a configuration is generated for. */
 export type MachineType = "controlplane" | "worker";
 
 /** Patch layers applied in this order by Talos's own merge (later wins). */
 export interface PatchLayers {
-  /** Patches for every node. Default: none. */
+  /** Patches for every node (cluster-derived first, then patches/all). Default: none. */
   readonly all?: readonly string[];
   /** Patches for control-plane nodes only, after `all`. Default: none. */
   readonly controlplane?: readonly string[];
@@ -19,14 +20,21 @@ export interface ClusterConfigArgs {
   readonly clusterName: string;
   /** Kubernetes API endpoint, `https://<host>:<port>`. Required. */
   readonly endpoint: string;
-  /** Talos version the configs are generated for, e.g. `v1.11.5`. Required (the stack config fills the default). */
+  /** Talos version the configs are generated for, e.g. `v1.10.6`. Required (the stack config fills the default). */
   readonly talosVersion: string;
-  /** Kubernetes version, e.g. `1.34.1`. Required (the stack config fills the default). */
+  /** Kubernetes version, e.g. `1.33.3`. Required (the stack config fills the default). */
   readonly kubernetesVersion: string;
   /** YAML patches by layer, handed to the Talos provider's `configPatches`. Default: no patches. */
   readonly patches?: PatchLayers;
-  /** Refuse to delete the generated secrets on `pulumi destroy`. Default: true. */
+  /** Refuse to delete the secrets on `pulumi destroy`. Default: true. */
   readonly protectSecrets?: boolean;
+  /**
+   * Path of a `talosctl gen secrets` file to import instead of generating new secrets. The
+   * path is the import ID, so it must stay the same across runs. Default: generate.
+   */
+  readonly importSecretsFrom?: string;
+  /** The Talos provider. Required. */
+  readonly provider: talos.Provider;
 }
 
 /** The ordered `configPatches` for one machine type: the `all` layer, then the type's own layer. */
@@ -41,28 +49,38 @@ export function configPatchesFor(machineType: MachineType, patches: PatchLayers 
 export class ClusterConfig extends pulumi.ComponentResource {
   /** The Talos machine secrets (CAs, tokens, etcd and secretbox keys). Secret. */
   public readonly machineSecrets: pulumi.Output<talos.types.output.machine.SecretsMachineSecrets>;
+  /** The same secrets as a `talosctl gen secrets` file, to keep outside git for rebuilds. Secret. */
+  public readonly secretsYaml: pulumi.Output<string>;
   /** Client certificate material for talosctl. Secret. */
   public readonly clientConfiguration: pulumi.Output<talos.types.output.machine.SecretsClientConfiguration>;
   /** Rendered control-plane machine configuration (YAML). Secret. */
   public readonly controlplaneConfig: pulumi.Output<string>;
   /** Rendered worker machine configuration (YAML). Secret. */
   public readonly workerConfig: pulumi.Output<string>;
+  /** The secrets resource, for dependency arrays. */
+  public readonly secrets: talos.machine.Secrets;
 
   constructor(name: string, args: ClusterConfigArgs, opts?: pulumi.ComponentResourceOptions) {
     super("talos-cluster:talos:ClusterConfig", name, {}, opts);
+    const importing = args.importSecretsFrom !== undefined;
 
-    const secrets = new talos.machine.Secrets(
+    this.secrets = new talos.machine.Secrets(
       `${name}-secrets`,
       { talosVersion: args.talosVersion },
       {
         parent: this,
+        provider: args.provider,
         protect: args.protectSecrets ?? true,
         // Encrypted in state whatever the provider schema marks: these are the cluster's keys.
         additionalSecretOutputs: ["machineSecrets", "clientConfiguration"],
+        import: args.importSecretsFrom,
+        // An imported file records the Talos feature level it was made for; keep it.
+        ignoreChanges: importing ? ["talosVersion"] : [],
       },
     );
-    this.machineSecrets = pulumi.secret(secrets.machineSecrets);
-    this.clientConfiguration = pulumi.secret(secrets.clientConfiguration);
+    this.machineSecrets = pulumi.secret(this.secrets.machineSecrets);
+    this.clientConfiguration = pulumi.secret(this.secrets.clientConfiguration);
+    this.secretsYaml = pulumi.secret(this.secrets.machineSecrets.apply((s) => secretsBundleYaml(s as MachineSecrets)));
 
     const configFor = (machineType: MachineType) =>
       pulumi.secret(
@@ -71,7 +89,7 @@ export class ClusterConfig extends pulumi.ComponentResource {
             clusterName: args.clusterName,
             clusterEndpoint: args.endpoint,
             machineType,
-            machineSecrets: secrets.machineSecrets,
+            machineSecrets: this.secrets.machineSecrets,
             talosVersion: args.talosVersion,
             kubernetesVersion: args.kubernetesVersion,
             configPatches: configPatchesFor(machineType, args.patches),
@@ -79,7 +97,7 @@ export class ClusterConfig extends pulumi.ComponentResource {
             docs: false,
             examples: false,
           },
-          { parent: this },
+          { parent: this, provider: args.provider },
         ).machineConfiguration,
       );
     this.controlplaneConfig = configFor("controlplane");
@@ -87,6 +105,7 @@ export class ClusterConfig extends pulumi.ComponentResource {
 
     this.registerOutputs({
       machineSecrets: this.machineSecrets,
+      secretsYaml: this.secretsYaml,
       clientConfiguration: this.clientConfiguration,
       controlplaneConfig: this.controlplaneConfig,
       workerConfig: this.workerConfig,

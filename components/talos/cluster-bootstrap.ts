@@ -1,0 +1,92 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as talos from "@pulumiverse/talos";
+
+type ClientConfiguration = talos.types.input.machine.BootstrapClientConfiguration;
+
+export interface ClusterBootstrapArgs {
+  /** Cluster name, for the talosconfig context. Required. */
+  readonly clusterName: string;
+  /** Address of the control plane that bootstraps etcd. Required. */
+  readonly bootstrapNode: string;
+  /** The configuration apply of that control plane: bootstrap waits for it and nothing else. Required. */
+  readonly bootstrapNodeApply: pulumi.Resource;
+  /** Every control-plane address (talosconfig endpoints, health). Required. */
+  readonly controlPlanes: readonly string[];
+  /** Every worker address. Default: none. */
+  readonly workers?: readonly string[];
+  /** Every node's configuration apply: the health gate waits for all of them. Required. */
+  readonly nodeApplies: readonly pulumi.Resource[];
+  /** talosctl client material. Required; secret. */
+  readonly clientConfiguration: pulumi.Input<ClientConfiguration>;
+  /** How long each Talos API call may wait, e.g. `10m`. Required. */
+  readonly timeout: string;
+  /** The Talos provider. Required. */
+  readonly provider: talos.Provider;
+}
+
+/**
+ * Bootstrap exactly once, then kubeconfig, then a health gate that needs no CNI yet, and the
+ * talosconfig. Order: first control plane's apply -> bootstrap -> kubeconfig -> health.
+ */
+export class ClusterBootstrap extends pulumi.ComponentResource {
+  public readonly bootstrap: talos.machine.Bootstrap;
+  public readonly kubeconfigResource: talos.cluster.Kubeconfig;
+  /** Admin kubeconfig. Secret. */
+  public readonly kubeconfig: pulumi.Output<string>;
+  /** talosctl configuration with every node. Secret. */
+  public readonly talosconfig: pulumi.Output<string>;
+  /** Resolves once Talos reports the cluster healthy (etcd, API, nodes; Kubernetes checks skipped until the CNI runs). */
+  public readonly healthy: pulumi.Output<string>;
+
+  constructor(name: string, args: ClusterBootstrapArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("talos-cluster:talos:ClusterBootstrap", name, {}, opts);
+    const child = { parent: this, provider: args.provider };
+    const timeouts = { create: args.timeout };
+
+    const bootstrapAfter = [args.bootstrapNodeApply];
+    this.bootstrap = new talos.machine.Bootstrap(
+      `${name}-bootstrap`,
+      { node: args.bootstrapNode, endpoint: args.bootstrapNode, clientConfiguration: args.clientConfiguration, timeouts },
+      { ...child, dependsOn: bootstrapAfter },
+    );
+
+    const kubeconfigAfter = [this.bootstrap];
+    this.kubeconfigResource = new talos.cluster.Kubeconfig(
+      `${name}-kubeconfig`,
+      { node: args.bootstrapNode, endpoint: args.bootstrapNode, clientConfiguration: args.clientConfiguration, timeouts },
+      { ...child, dependsOn: kubeconfigAfter, additionalSecretOutputs: ["kubeconfigRaw", "kubernetesClientConfiguration"] },
+    );
+    this.kubeconfig = pulumi.secret(this.kubeconfigResource.kubeconfigRaw);
+
+    // Runs on every update once the cluster exists; skipped in a preview of a new cluster.
+    const healthAfter = [this.kubeconfigResource, ...args.nodeApplies];
+    this.healthy = talos.cluster
+      .getHealthOutput(
+        {
+          clientConfiguration: args.clientConfiguration,
+          controlPlaneNodes: [...args.controlPlanes],
+          workerNodes: [...(args.workers ?? [])],
+          endpoints: [...args.controlPlanes],
+          // Nodes stay NotReady until Cilium runs, so only Talos-level checks gate here.
+          skipKubernetesChecks: true,
+          timeouts: { read: args.timeout },
+        },
+        { ...child, dependsOn: healthAfter },
+      )
+      .apply((h) => h.id);
+
+    this.talosconfig = pulumi.secret(
+      talos.client.getConfigurationOutput(
+        {
+          clusterName: args.clusterName,
+          clientConfiguration: args.clientConfiguration,
+          endpoints: [...args.controlPlanes],
+          nodes: [...args.controlPlanes, ...(args.workers ?? [])],
+        },
+        child,
+      ).talosConfig,
+    );
+
+    this.registerOutputs({ kubeconfig: this.kubeconfig, talosconfig: this.talosconfig, healthy: this.healthy });
+  }
+}

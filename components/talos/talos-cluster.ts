@@ -1,0 +1,144 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as talos from "@pulumiverse/talos";
+import type { Node, StackConfig } from "../../config/schema";
+import { ClusterBootstrap } from "./cluster-bootstrap";
+import { ClusterConfig } from "./cluster-config";
+import { ImageSchematic } from "./image-schematic";
+import { clusterPatches, nodePatch, toYaml } from "./patches";
+import { TalosNode } from "./talos-node";
+
+/** Patch file contents by layer, read at the edge (index.ts). */
+export interface PatchFiles {
+  readonly all: readonly string[];
+  readonly controlplane: readonly string[];
+  readonly worker: readonly string[];
+  /** By platform name. */
+  readonly platform: Readonly<Record<string, readonly string[]>>;
+  /** By node name: the node's own patch files, in the order the stack config lists them. */
+  readonly node: Readonly<Record<string, readonly string[]>>;
+}
+
+export interface TalosClusterArgs {
+  /** The validated stack config. Required. */
+  readonly config: StackConfig;
+  /** Patch files by layer. Required. */
+  readonly patchFiles: PatchFiles;
+  /** Path of the secrets file to import (see ClusterConfig). Default: generate secrets. */
+  readonly importSecretsFrom?: string;
+}
+
+/** A node's configPatches: platform files, then its own derived patch, then its patch files. */
+export function nodeConfigPatches(node: Node, files: PatchFiles): string[] {
+  return [...(files.platform[node.platform] ?? []), toYaml(nodePatch(node)), ...(files.node[node.name] ?? [])];
+}
+
+/**
+ * A Talos cluster from its stack config: secrets -> image schematic -> machine configs ->
+ * node applies (parallel) -> bootstrap (once) -> kubeconfig -> health.
+ */
+export class TalosCluster extends pulumi.ComponentResource {
+  public readonly schematic: ImageSchematic;
+  public readonly machineConfigs: ClusterConfig;
+  public readonly nodes: readonly TalosNode[];
+  public readonly bootstrap: ClusterBootstrap;
+  public readonly provider: talos.Provider;
+
+  constructor(name: string, args: TalosClusterArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("talos-cluster:talos:Cluster", name, {}, opts);
+    const { cluster, imageFactory, nodes } = args.config;
+
+    this.provider = new talos.Provider(`${name}-talos`, { imageFactoryUrl: imageFactory.url }, { parent: this });
+    const provider = this.provider;
+
+    this.schematic = new ImageSchematic(
+      `${name}-image`,
+      {
+        spec: { extensions: imageFactory.extensions, extraKernelArgs: imageFactory.extraKernelArgs },
+        talosVersion: cluster.talosVersion,
+        factoryUrl: imageFactory.url,
+        register: imageFactory.register,
+        provider,
+      },
+      { parent: this },
+    );
+
+    const derived = clusterPatches({
+      cni: cluster.cni,
+      podCidr: cluster.podCidr,
+      serviceCidr: cluster.serviceCidr,
+      allowSchedulingOnControlPlanes: cluster.allowSchedulingOnControlPlanes,
+      installerImage: this.schematic.installerImage,
+      kubeletReservations: cluster.kubeletReservations,
+    }).map(toYaml);
+
+    this.machineConfigs = new ClusterConfig(
+      `${name}-config`,
+      {
+        clusterName: cluster.name,
+        endpoint: cluster.endpoint,
+        talosVersion: cluster.talosVersion,
+        kubernetesVersion: cluster.kubernetesVersion,
+        protectSecrets: cluster.protectSecrets,
+        importSecretsFrom: args.importSecretsFrom,
+        patches: {
+          all: [...derived, ...args.patchFiles.all],
+          controlplane: args.patchFiles.controlplane,
+          worker: args.patchFiles.worker,
+        },
+        provider,
+      },
+      { parent: this },
+    );
+
+    // A node config is usable only once the factory confirmed the schematic its installer names.
+    const gated = (config: pulumi.Output<string>) =>
+      pulumi.secret(pulumi.all([config, this.schematic.ready]).apply(([c]) => c));
+    const roleConfig = {
+      controlplane: gated(this.machineConfigs.controlplaneConfig),
+      worker: gated(this.machineConfigs.workerConfig),
+    };
+
+    const nodeAfter = this.schematic.registration;
+    this.nodes = nodes.map(
+      (node) =>
+        new TalosNode(
+          node.name,
+          {
+            address: node.address,
+            machineConfiguration: roleConfig[node.role],
+            configPatches: nodeConfigPatches(node, args.patchFiles),
+            clientConfiguration: this.machineConfigs.clientConfiguration,
+            timeout: cluster.talosApiTimeout,
+            onDestroy: cluster.onDestroy,
+            provider,
+            after: nodeAfter,
+          },
+          { parent: this },
+        ),
+    );
+
+    const controlPlanes = nodes.filter((n) => n.role === "controlplane");
+    const first = this.nodes[nodes.indexOf(controlPlanes[0]!)]!;
+    this.bootstrap = new ClusterBootstrap(
+      `${name}-cluster`,
+      {
+        clusterName: cluster.name,
+        bootstrapNode: first.address,
+        bootstrapNodeApply: first.apply,
+        controlPlanes: controlPlanes.map((n) => n.address),
+        workers: nodes.filter((n) => n.role === "worker").map((n) => n.address),
+        nodeApplies: this.nodes.map((n) => n.apply),
+        clientConfiguration: this.machineConfigs.clientConfiguration,
+        timeout: cluster.talosApiTimeout,
+        provider,
+      },
+      { parent: this },
+    );
+
+    this.registerOutputs({
+      schematicId: this.schematic.id,
+      kubeconfig: this.bootstrap.kubeconfig,
+      talosconfig: this.bootstrap.talosconfig,
+    });
+  }
+}

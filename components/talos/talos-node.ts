@@ -1,0 +1,66 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as talos from "@pulumiverse/talos";
+
+/** What removing a node from the stack does to the machine. */
+export interface OnDestroy {
+  /** Cordon, drain and leave etcd before resetting. */
+  readonly graceful: boolean;
+  /** Wipe the node back to maintenance mode, ready to be applied again. */
+  readonly reset: boolean;
+  /** Reboot after the reset. */
+  readonly reboot: boolean;
+}
+
+export interface TalosNodeArgs {
+  /** Address of the node's Talos API (port 50000). Required. */
+  readonly address: string;
+  /** The rendered machine configuration for the node's role. Required; secret. */
+  readonly machineConfiguration: pulumi.Input<string>;
+  /** Node-level patches (platform files, the node's own patch, its patch files), in order. Default: none. */
+  readonly configPatches?: readonly string[];
+  /** talosctl client material from the cluster secrets. Required; secret. */
+  readonly clientConfiguration: pulumi.Input<talos.types.input.machine.ConfigurationApplyClientConfiguration>;
+  /** How long the apply may wait for the node, e.g. `10m`. Required (the stack config defaults it). */
+  readonly timeout: string;
+  /** What destroying this resource does to the machine. Required (the stack config defaults it). */
+  readonly onDestroy: OnDestroy;
+  /** The Talos provider. Required. */
+  readonly provider: talos.Provider;
+  /** Resources that must exist before the node is touched (e.g. the schematic registration). Default: none. */
+  readonly after?: readonly pulumi.Resource[];
+}
+
+/** The inputs of one node's configuration apply. Pure, so tests compare them exactly. */
+export function applyInputs(args: TalosNodeArgs): talos.machine.ConfigurationApplyArgs {
+  return {
+    node: args.address,
+    // Talk to the node itself: before bootstrap there is no other endpoint that answers.
+    endpoint: args.address,
+    clientConfiguration: args.clientConfiguration,
+    machineConfigurationInput: args.machineConfiguration,
+    configPatches: [...(args.configPatches ?? [])],
+    // Talos decides per change whether a reboot is needed; the provider first tries the
+    // authenticated API and falls back to the maintenance-mode (insecure) apply of a fresh node.
+    applyMode: "auto",
+    onDestroy: { ...args.onDestroy },
+    timeouts: { create: args.timeout, update: args.timeout },
+  };
+}
+
+/** One Talos machine: its configuration applied, whether it is in maintenance mode or running. */
+export class TalosNode extends pulumi.ComponentResource {
+  public readonly apply: talos.machine.ConfigurationApply;
+  public readonly address: string;
+
+  constructor(name: string, args: TalosNodeArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("talos-cluster:talos:Node", name, {}, opts);
+    this.address = args.address;
+    this.apply = new talos.machine.ConfigurationApply(`${name}-apply`, applyInputs(args), {
+      parent: this,
+      provider: args.provider,
+      dependsOn: [...(args.after ?? [])],
+      additionalSecretOutputs: ["machineConfiguration"],
+    });
+    this.registerOutputs({ address: this.address });
+  }
+}
