@@ -172,6 +172,8 @@ function formatIssues(issue: z.core.$ZodIssue): string[] {
   if (issue.code === "unrecognized_keys") return issue.keys.map((k) => `${formatPath([...issue.path, k])}: unknown key`);
   // zod reports a missing key as a type error against undefined.
   if (issue.code === "invalid_type" && issue.message.endsWith("received undefined")) return [`${formatPath(issue.path)}: required`];
+  // A bad record key (labels, taints) carries the key schema's own message inside.
+  if (issue.code === "invalid_key") return [`${formatPath(issue.path)}: ${issue.issues[0]?.message ?? issue.message}`];
   if (issue.code === "invalid_value") return [`${formatPath(issue.path)}: must be one of ${issue.values.map((v) => JSON.stringify(v)).join(", ")}`];
   return [`${formatPath(issue.path)}: ${issue.message}`];
 }

@@ -1,12 +1,24 @@
-// Pulumi mocks that record every resource and invoke, so tests assert exact inputs.
+// Pulumi mocks that record every resource (with its options as the engine would receive them)
+// and every invoke, so tests assert exact inputs, counts and dependency edges.
 // Call installMocks() before importing the code under test.
 import * as pulumi from "@pulumi/pulumi";
+import { createHash } from "node:crypto";
+import path from "node:path";
 
 export interface RecordedResource {
   readonly type: string;
   readonly name: string;
-  readonly inputs: Record<string, unknown>;
   readonly urn: string;
+  readonly inputs: Record<string, unknown>;
+  readonly parent: string;
+  /** URNs this resource depends on, as the engine sees them: dependsOn plus every resource whose outputs feed its inputs. */
+  readonly dependencies: string[];
+  /** Top-level input names whose values were secret. */
+  readonly secretInputs: string[];
+  readonly protect: boolean;
+  readonly importId: string;
+  readonly additionalSecretOutputs: string[];
+  readonly provider: string;
 }
 
 export interface RecordedInvoke {
@@ -18,54 +30,183 @@ export interface Recorder {
   readonly resources: RecordedResource[];
   readonly invokes: RecordedInvoke[];
   ofType(type: string): RecordedResource[];
-  reset(): void;
+  named(name: string): RecordedResource;
+  invokesOf(token: string): RecordedInvoke[];
 }
 
 /** Fake provider outputs for the types whose outputs the code reads. */
 function outputsFor(type: string, name: string, inputs: Record<string, unknown>): Record<string, unknown> {
-  if (type === "talos:machine/secrets:Secrets") {
-    return {
-      ...inputs,
-      machineSecrets: { cluster: { id: `${name}-cluster-id`, secret: `${name}-cluster-secret` } },
-      clientConfiguration: { caCertificate: "ca", clientCertificate: "crt", clientKey: `${name}-client-key` },
-    };
+  switch (type) {
+    case "talos:machine/secrets:Secrets":
+      return {
+        ...inputs,
+        machineSecrets: fakeMachineSecrets(name),
+        clientConfiguration: { caCertificate: "ca", clientCertificate: "crt", clientKey: `${name}-client-key` },
+      };
+    case "talos:cluster/kubeconfig:Kubeconfig":
+      return { ...inputs, kubeconfigRaw: `kubeconfig of ${name}` };
+    default:
+      return inputs;
   }
-  return inputs;
+}
+
+export function fakeMachineSecrets(name: string) {
+  const pair = (n: string) => ({ cert: `${name}-${n}-crt`, key: `${name}-${n}-key` });
+  return {
+    cluster: { id: `${name}-cluster-id`, secret: `${name}-cluster-secret` },
+    secrets: { bootstrapToken: `${name}-bootstrap`, secretboxEncryptionSecret: `${name}-secretbox` },
+    trustdinfo: { token: `${name}-trustd` },
+    certs: { etcd: pair("etcd"), k8s: pair("k8s"), k8sAggregator: pair("aggregator"), k8sServiceaccount: { key: `${name}-sa-key` }, os: pair("os") },
+  };
+}
+
+/** The factory answers a schematic's SHA-256, as the real Image Factory does; other ids are made up. */
+let schematicIdOverride: string | undefined;
+export function factoryAnswers(id: string | undefined) {
+  schematicIdOverride = id;
+}
+
+function idFor(type: string, name: string, inputs: Record<string, unknown>): string {
+  if (type === "talos:imageFactory/schematic:Schematic") {
+    return schematicIdOverride ?? createHash("sha256").update(String(inputs.schematic)).digest("hex");
+  }
+  return `${name}-id`;
+}
+
+/** Fake invoke results. */
+function invokeResult(token: string, inputs: Record<string, unknown>): Record<string, unknown> {
+  switch (token) {
+    case "talos:machine/getConfiguration:getConfiguration":
+      return { ...inputs, machineConfiguration: `rendered ${String(inputs.machineType)} config` };
+    case "talos:client/getConfiguration:getConfiguration":
+      return { ...inputs, talosConfig: `talosconfig of ${String(inputs.clusterName)}` };
+    case "talos:cluster/getHealth:getHealth":
+      return { ...inputs, id: "healthy" };
+    default:
+      return inputs;
+  }
+}
+
+// How the mock monitor hands secret values to newResource: wrapped with Pulumi's secret signature.
+const SECRET_SIG = "4dabf18193072939515e22adb298388d";
+
+function isSecretValue(v: unknown): boolean {
+  return !!v && typeof v === "object" && SECRET_SIG in (v as object);
+}
+
+/** The inputs with every secret wrapper removed, for exact comparisons. */
+function unsecret(v: unknown): any {
+  if (isSecretValue(v)) return unsecret((v as { value: unknown }).value);
+  if (Array.isArray(v)) return v.map(unsecret);
+  if (v && typeof v === "object") return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, unsecret(x)]));
+  return v;
+}
+
+interface RegisterRequest {
+  getType(): string;
+  getName(): string;
+  getParent(): string;
+  getDependenciesList(): string[];
+  getProtect(): boolean;
+  getImportid(): string;
+  getAdditionalsecretoutputsList(): string[];
+  getProvider(): string;
 }
 
 export function installMocks(project = "talos-cluster", stack = "unit"): Recorder {
+  const resources: RecordedResource[] = [];
+  const invokes: RecordedInvoke[] = [];
   const recorder: Recorder = {
-    resources: [],
-    invokes: [],
-    ofType: (type) => recorder.resources.filter((r) => r.type === type),
-    reset: () => {
-      recorder.resources.length = 0;
-      recorder.invokes.length = 0;
+    resources,
+    invokes,
+    ofType: (type) => resources.filter((r) => r.type === type),
+    named: (name) => {
+      const found = resources.filter((r) => r.name === name);
+      if (found.length !== 1) throw new Error(`expected one resource named ${name}, found ${found.length}`);
+      return found[0]!;
     },
+    invokesOf: (token) => invokes.filter((i) => i.token === token),
   };
+  const pending = new Map<string, Record<string, unknown>>();
   pulumi.runtime.setMocks(
     {
       newResource(args) {
-        const urn = `urn:pulumi:${stack}::${project}::${args.type}::${args.name}`;
-        recorder.resources.push({ type: args.type, name: args.name, inputs: args.inputs, urn });
-        return { id: `${args.name}-id`, state: outputsFor(args.type, args.name, args.inputs) };
+        pending.set(`${args.type}::${args.name}`, args.inputs);
+        return { id: idFor(args.type, args.name, args.inputs), state: outputsFor(args.type, args.name, args.inputs) };
       },
       call(args) {
-        recorder.invokes.push({ token: args.token, inputs: args.inputs });
-        if (args.token === "talos:machine/getConfiguration:getConfiguration") {
-          return { ...args.inputs, machineConfiguration: `rendered ${String(args.inputs.machineType)} config` };
-        }
-        return args.inputs;
+        invokes.push({ token: args.token, inputs: args.inputs });
+        return invokeResult(args.token, args.inputs);
       },
     },
     project,
     stack,
     false,
   );
+  // The mock monitor sees the full registration request; record what the engine would see.
+  const monitor = pulumi.runtime.getMonitor() as unknown as { registerResource(req: RegisterRequest, cb: (err: unknown, res: unknown) => void): void };
+  const register = monitor.registerResource.bind(monitor);
+  monitor.registerResource = (req, cb) => {
+    register(req, (err, res) => {
+      if (!err) {
+        const urn = (res as { getUrn(): string }).getUrn();
+        const raw = pending.get(`${req.getType()}::${req.getName()}`) ?? {};
+        resources.push({
+          type: req.getType(),
+          name: req.getName(),
+          urn,
+          inputs: unsecret(raw),
+          secretInputs: Object.keys(raw).filter((k) => isSecretValue(raw[k])).sort(),
+          parent: req.getParent(),
+          dependencies: [...req.getDependenciesList()].sort(),
+          protect: req.getProtect(),
+          importId: req.getImportid(),
+          additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
+          provider: req.getProvider(),
+        });
+      }
+      cb(err, res);
+    });
+  };
   return recorder;
 }
 
 /** The value of an output, resolved under mocks. */
 export function valueOf<T>(output: pulumi.Output<T>): Promise<T> {
   return new Promise((resolve) => output.apply((v) => resolve(v)));
+}
+
+/** Waits until every outstanding registration and invoke has been answered. */
+export async function settle(): Promise<void> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const settings = require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> };
+  await settings.waitForRPCs();
+}
+
+const projectRoot = path.resolve(__dirname, "..", "..");
+
+/**
+ * Runs the program (index.ts) under fresh mocks with the given stack config, as
+ * pulumi.runtime.allConfig() would deliver it. Returns what was registered and what the
+ * program threw, if anything.
+ */
+export async function runProgram(allConfig: Record<string, string>, stack = "unit") {
+  const recorder = installMocks("talos-cluster", stack);
+  pulumi.runtime.setAllConfig(allConfig, Object.keys(allConfig).filter((k) => k.endsWith(":secretsYaml")));
+  for (const key of Object.keys(require.cache)) {
+    const ours = ["index.ts", "components", "config"].some((p) => key.startsWith(path.join(projectRoot, p)));
+    if (ours) {
+      delete require.cache[key];
+    }
+  }
+  let exports: Record<string, pulumi.Output<unknown> | unknown> = {};
+  let error: unknown;
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    exports = require(path.join(projectRoot, "index.ts"));
+  } catch (err) {
+    error = err;
+  }
+  await settle();
+  return { recorder, exports, error };
 }

@@ -1,11 +1,10 @@
 import assert from "node:assert/strict";
 import * as pulumi from "@pulumi/pulumi";
-import { installMocks, valueOf } from "../support/mocks";
+import { fakeMachineSecrets, installMocks, Recorder, valueOf } from "../support/mocks";
+import { configPatchesFor } from "../../components/talos/cluster-config";
 
-const recorder = installMocks();
-// Imported after the mocks are in place, as Pulumi's testing guide requires.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const { ClusterConfig, configPatchesFor } = require("../../components/talos/cluster-config") as typeof import("../../components/talos/cluster-config");
+type Module = typeof import("../../components/talos/cluster-config");
+type TalosSdk = typeof import("@pulumiverse/talos");
 
 const GET_CONFIGURATION = "talos:machine/getConfiguration:getConfiguration";
 
@@ -24,16 +23,24 @@ describe("configPatchesFor", () => {
 });
 
 describe("ClusterConfig", () => {
-  let component: InstanceType<typeof ClusterConfig>;
+  let component: InstanceType<Module["ClusterConfig"]>;
+  let recorder: Recorder;
 
   before(async () => {
-    recorder.reset();
+    recorder = installMocks();
+    // Loaded once the mocks are in place, as Pulumi's testing guide requires.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { ClusterConfig } = require("../../components/talos/cluster-config") as Module;
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const talos = require("@pulumiverse/talos") as TalosSdk;
+    const provider = new talos.Provider("p", {});
     component = new ClusterConfig("tales", {
       clusterName: "tales",
       endpoint: "https://10.0.1.50:6443",
       talosVersion: "v1.10.6",
       kubernetesVersion: "1.33.3",
       patches: { all: ["all-patch"], controlplane: ["cp-patch"], worker: ["worker-patch"] },
+      provider,
     });
     // Resolve both configs so every invoke has been recorded.
     await Promise.all([valueOf(component.controlplaneConfig), valueOf(component.workerConfig)]);
@@ -41,8 +48,9 @@ describe("ClusterConfig", () => {
 
   it("registers exactly the component and one Secrets resource", () => {
     assert.deepEqual(
-      recorder.resources.map((r) => [r.type, r.name]),
+      recorder.resources.map((r) => [r.type, r.name]).sort(),
       [
+        ["pulumi:providers:talos", "p"],
         ["talos-cluster:talos:ClusterConfig", "tales"],
         ["talos:machine/secrets:Secrets", "tales-secrets"],
       ],
@@ -55,7 +63,7 @@ describe("ClusterConfig", () => {
   });
 
   it("renders one configuration per machine type with exact inputs", () => {
-    const calls = recorder.invokes.filter((i) => i.token === GET_CONFIGURATION);
+    const calls = recorder.invokesOf(GET_CONFIGURATION);
     assert.equal(calls.length, 2);
     const byType = Object.fromEntries(calls.map((c) => [c.inputs.machineType, c.inputs]));
     const common = {
@@ -65,7 +73,7 @@ describe("ClusterConfig", () => {
       kubernetesVersion: "1.33.3",
       docs: false,
       examples: false,
-      machineSecrets: { cluster: { id: "tales-secrets-cluster-id", secret: "tales-secrets-cluster-secret" } },
+      machineSecrets: fakeMachineSecrets("tales-secrets"),
     };
     assert.deepEqual(byType.controlplane, { ...common, machineType: "controlplane", configPatches: ["all-patch", "cp-patch"] });
     assert.deepEqual(byType.worker, { ...common, machineType: "worker", configPatches: ["all-patch", "worker-patch"] });
@@ -77,7 +85,7 @@ describe("ClusterConfig", () => {
   });
 
   it("marks every output secret", async () => {
-    for (const output of [component.machineSecrets, component.clientConfiguration, component.controlplaneConfig, component.workerConfig]) {
+    for (const output of [component.machineSecrets, component.secretsYaml, component.clientConfiguration, component.controlplaneConfig, component.workerConfig]) {
       assert.equal(await pulumi.isSecret(output as pulumi.Output<unknown>), true);
     }
   });

@@ -2,7 +2,9 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
 import pins from "../../toolchain/versions.json";
+import * as pulumi from "@pulumi/pulumi";
 import { parseStackConfig, projectConfig, StackConfigError } from "../../config/schema";
+import { runProgram } from "../support/mocks";
 import { readStackFile } from "../support/stack-files";
 
 const root = path.resolve(__dirname, "..", "..");
@@ -10,63 +12,117 @@ const fixtures = path.join(root, "tests", "fixtures");
 const parseFile = (file: string) => parseStackConfig(projectConfig(readStackFile(file).allConfig));
 
 describe("stack config", () => {
-  it("fills the defaults for a minimal cluster", () => {
+  it("derives every default for a minimal cluster", () => {
     assert.deepEqual(parseFile(path.join(fixtures, "valid", "minimal.yaml")), {
       cluster: {
         name: "tales",
         endpoint: "https://10.0.1.50:6443",
         talosVersion: pins.cluster.talosVersion,
         kubernetesVersion: pins.cluster.kubernetesVersion,
+        podCidr: "10.244.0.0/16",
+        serviceCidr: "10.96.0.0/12",
+        cni: "cilium",
+        allowSchedulingOnControlPlanes: true,
+        allowEvenControlPlanes: false,
         protectSecrets: true,
+        kubeletReservations: { systemMemory: "512Mi", kubeMemory: "512Mi", evictionMemory: "256Mi" },
+        talosApiTimeout: "10m",
+        onDestroy: { graceful: true, reset: true, reboot: false },
       },
+      imageFactory: { url: "https://factory.talos.dev", register: true, extensions: [], extraKernelArgs: [] },
+      nodes: [
+        {
+          name: "cp-1",
+          role: "controlplane",
+          platform: "bare-metal",
+          address: "10.0.1.50",
+          installDisk: "/dev/sda",
+          dataDisks: [],
+          network: undefined,
+          labels: {},
+          taints: {},
+          patches: [],
+        },
+      ],
     });
   });
 
-  it("keeps every explicit value", () => {
-    assert.deepEqual(parseFile(path.join(fixtures, "valid", "explicit.yaml")), {
-      cluster: {
-        name: "deepthought",
-        endpoint: "https://cluster.example.internal:443",
-        talosVersion: "v1.10.2",
-        kubernetesVersion: "1.32.4",
-        protectSecrets: false,
-      },
+  it("keeps every explicit value and adds the guest agent for Synology VMs", () => {
+    const config = parseFile(path.join(fixtures, "valid", "explicit.yaml"));
+    assert.deepEqual(config.cluster, {
+      name: "deepthought",
+      endpoint: "https://cluster.example.internal:443",
+      talosVersion: "v1.10.2",
+      kubernetesVersion: "1.32.4",
+      podCidr: "172.20.0.0/16",
+      serviceCidr: "172.21.0.0/16",
+      cni: "flannel",
+      allowSchedulingOnControlPlanes: true,
+      allowEvenControlPlanes: true,
+      protectSecrets: false,
+      kubeletReservations: { systemMemory: "1Gi", kubeMemory: "768Mi", evictionMemory: "300Mi" },
+      talosApiTimeout: "90s",
+      onDestroy: { graceful: false, reset: true, reboot: true },
+    });
+    assert.deepEqual(config.imageFactory, {
+      url: "https://factory.example.internal",
+      register: false,
+      extensions: ["siderolabs/iscsi-tools", "siderolabs/qemu-guest-agent", "siderolabs/util-linux-tools"],
+      extraKernelArgs: ["net.ifnames=0"],
+    });
+    assert.deepEqual(config.nodes[0], {
+      name: "cp-1",
+      role: "controlplane",
+      platform: "bare-metal",
+      address: "192.168.1.32",
+      installDisk: "/dev/nvme0n1",
+      dataDisks: ["/dev/sda"],
+      network: { interface: "eth0", addresses: ["192.168.1.32/24"], gateway: "192.168.1.1", nameservers: ["1.1.1.1"] },
+      labels: { "topology.kubernetes.io/zone": "rack-1" },
+      taints: { dedicated: "storage:NoSchedule" },
+      patches: ["tests/fixtures/patches/extra.yaml"],
     });
   });
 
-  it("ignores other namespaces' keys", () => {
-    const raw = projectConfig({ "pulumi:tags": '{"a":"b"}', "hcloud:token": "x", "talos-cluster:cluster": '{"name":"a"}' });
-    assert.deepEqual(raw, { cluster: { name: "a" } });
+  it("ignores other namespaces' keys and keeps plain strings as strings", () => {
+    const raw = projectConfig({ "pulumi:tags": '{"a":"b"}', "hcloud:token": "x", "talos-cluster:cluster": '{"name":"a"}', "talos-cluster:secretsYaml": "cluster: {}" });
+    assert.deepEqual(raw, { cluster: { name: "a" }, secretsYaml: "cluster: {}" });
   });
 
-  for (const stack of ["homelab", "hetzner"]) {
+  for (const stack of ["homelab", "deepthought"]) {
     it(`accepts the committed ${stack} stack`, () => {
       const config = parseFile(path.join(root, `Pulumi.${stack}.yaml`));
-      assert.match(config.cluster.endpoint, /^https:\/\/.+:\d+$/);
+      assert.ok(config.nodes.length > 0);
     });
   }
 
-  describe("invalid fixtures are rejected with every problem and its path", () => {
+  it("refuses the hetzner stack until its platform exists, saying why", () => {
+    assert.throws(() => parseFile(path.join(root, "Pulumi.hetzner.yaml")), (err: unknown) => {
+      assert.ok(err instanceof StackConfigError);
+      assert.deepEqual(err.issues, ["talos-cluster:nodes: required"]);
+      return true;
+    });
+  });
+
+  describe("invalid fixtures: every problem with its path, and nothing registered", () => {
     const dir = path.join(fixtures, "invalid");
     const files = fs.readdirSync(dir).filter((f) => f.endsWith(".yaml")).sort();
 
-    it("has at least ten invalid fixtures, each with expectations", () => {
-      assert.ok(files.length >= 10, `only ${files.length} fixtures`);
+    it("has at least fifteen invalid fixtures, each with expectations", () => {
+      assert.ok(files.length >= 15, `only ${files.length} fixtures`);
       for (const f of files) assert.ok(readStackFile(path.join(dir, f)).expected.length > 0, `${f} has no '# expect:' line`);
     });
 
     for (const file of files) {
-      it(file, () => {
+      it(file, async () => {
         const { allConfig, expected } = readStackFile(path.join(dir, file));
-        assert.throws(
-          () => parseStackConfig(projectConfig(allConfig)),
-          (err: unknown) => {
-            assert.ok(err instanceof StackConfigError);
-            assert.deepEqual([...err.issues].join("\n").split("\n").sort(), [...expected].sort());
-            assert.match(err.message, new RegExp(`^invalid stack configuration \\(${expected.length} problems?\\):`));
-            return true;
-          },
-        );
+        const run = await runProgram(allConfig, "invalid");
+        assert.ok(run.error instanceof pulumi.RunError, `expected a RunError, got ${String(run.error)}`);
+        const lines = run.error.message.split("\n");
+        assert.equal(lines[0], `invalid stack configuration (${expected.length} problem${expected.length === 1 ? "" : "s"}):`);
+        assert.deepEqual(lines.slice(1).map((l) => l.replace(/^  - /, "")).sort(), [...expected].sort());
+        assert.deepEqual(run.recorder.resources, []);
+        assert.deepEqual(run.recorder.invokes, []);
       });
     }
   });

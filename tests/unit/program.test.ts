@@ -1,0 +1,233 @@
+// The whole program under mocks, with the committed example stacks' config.
+import assert from "node:assert/strict";
+import * as pulumi from "@pulumi/pulumi";
+import path from "node:path";
+import YAML from "yaml";
+import { Recorder, runProgram, valueOf } from "../support/mocks";
+import { readStackFile } from "../support/stack-files";
+
+const root = path.resolve(__dirname, "..", "..");
+const stackConfig = (stack: string) => readStackFile(path.join(root, `Pulumi.${stack}.yaml`)).allConfig;
+
+const T = {
+  apply: "talos:machine/configurationApply:ConfigurationApply",
+  bootstrap: "talos:machine/bootstrap:Bootstrap",
+  kubeconfig: "talos:cluster/kubeconfig:Kubeconfig",
+  secrets: "talos:machine/secrets:Secrets",
+  schematic: "talos:imageFactory/schematic:Schematic",
+  provider: "pulumi:providers:talos",
+  getConfiguration: "talos:machine/getConfiguration:getConfiguration",
+  getHealth: "talos:cluster/getHealth:getHealth",
+};
+
+function countByType(recorder: Recorder): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const r of recorder.resources) counts[r.type] = (counts[r.type] ?? 0) + 1;
+  return counts;
+}
+
+describe("program: homelab stack (seeds 000/001)", () => {
+  let recorder: Recorder;
+  let exports: Record<string, unknown>;
+
+  before(async () => {
+    const run = await runProgram(stackConfig("homelab"), "homelab");
+    assert.equal(run.error, undefined, String(run.error));
+    recorder = run.recorder;
+    exports = run.exports as Record<string, unknown>;
+  });
+
+  it("registers exactly these resources", () => {
+    assert.deepEqual(countByType(recorder), {
+      "talos-cluster:talos:Cluster": 1,
+      [T.provider]: 1,
+      "talos-cluster:talos:ImageSchematic": 1,
+      [T.schematic]: 1,
+      "talos-cluster:talos:ClusterConfig": 1,
+      [T.secrets]: 1,
+      "talos-cluster:talos:Node": 2,
+      [T.apply]: 2,
+      "talos-cluster:talos:ClusterBootstrap": 1,
+      [T.bootstrap]: 1,
+      [T.kubeconfig]: 1,
+    });
+  });
+
+  it("names children after their component and parents every one", () => {
+    const cluster = recorder.named("tales");
+    for (const name of ["tales-talos", "tales-image", "tales-config", "talos-control-1", "talos-worker-1", "tales-cluster"]) {
+      assert.equal(recorder.named(name).parent, cluster.urn, name);
+    }
+    assert.equal(recorder.named("tales-config-secrets").parent, recorder.named("tales-config").urn);
+    assert.equal(recorder.named("talos-control-1-apply").parent, recorder.named("talos-control-1").urn);
+    assert.equal(recorder.named("tales-cluster-bootstrap").parent, recorder.named("tales-cluster").urn);
+  });
+
+  it("passes the explicit Talos provider to every Talos resource", () => {
+    const provider = recorder.named("tales-talos");
+    assert.deepEqual(provider.inputs, { imageFactoryUrl: "https://factory.talos.dev" });
+    for (const r of recorder.resources.filter((r) => r.type.startsWith("talos:"))) {
+      assert.ok(r.provider.startsWith(`${provider.urn}::`), `${r.name} uses ${r.provider}`);
+    }
+  });
+
+  it("registers seed 000's schematic with the factory", () => {
+    assert.deepEqual(recorder.named("tales-image-schematic").inputs, {
+      schematic: "customization:\n    systemExtensions:\n        officialExtensions:\n            - siderolabs/qemu-guest-agent\n",
+    });
+    assert.equal(exports.schematicId, "ce4c980550dd2ab1b17bbf2b08801c7eb59418eafe8f279833297925d67c7515");
+    assert.equal(exports.installerImage, "factory.talos.dev/installer/ce4c980550dd2ab1b17bbf2b08801c7eb59418eafe8f279833297925d67c7515:v1.10.6");
+  });
+
+  it("protects the secrets and keeps them secret in state", () => {
+    const secrets = recorder.named("tales-config-secrets");
+    assert.equal(secrets.protect, true);
+    assert.deepEqual([...new Set(secrets.additionalSecretOutputs)].sort(), ["clientConfiguration", "machineSecrets"]);
+    assert.equal(secrets.importId, "");
+  });
+
+  it("applies each node with exact inputs, after the schematic registration", () => {
+    const schematic = recorder.named("tales-image-schematic");
+    const expected: Record<string, { address: string; patches: unknown[] }> = {
+      "talos-control-1-apply": {
+        address: "10.0.1.50",
+        patches: [
+          { machine: { install: { extraKernelArgs: ["vga=792"] } } },
+          { machine: { network: { hostname: "talos-control-1" }, install: { disk: "/dev/sda" } } },
+        ],
+      },
+      "talos-worker-1-apply": {
+        address: "10.0.1.100",
+        patches: [
+          { machine: { install: { extraKernelArgs: ["vga=792"] } } },
+          { machine: { network: { hostname: "talos-worker-1" }, install: { disk: "/dev/sda" } } },
+        ],
+      },
+    };
+    for (const [name, want] of Object.entries(expected)) {
+      const apply = recorder.named(name);
+      const { configPatches, clientConfiguration, machineConfigurationInput, ...rest } = apply.inputs as Record<string, unknown>;
+      assert.deepEqual(rest, {
+        node: want.address,
+        endpoint: want.address,
+        applyMode: "auto",
+        onDestroy: { graceful: true, reset: true, reboot: false },
+        timeouts: { create: "10m", update: "10m" },
+      });
+      assert.deepEqual((configPatches as string[]).map((p) => YAML.parse(p)), want.patches);
+      assert.deepEqual(clientConfiguration, { caCertificate: "ca", clientCertificate: "crt", clientKey: "tales-config-secrets-client-key" });
+      const role = name.startsWith("talos-control") ? "controlplane" : "worker";
+      assert.equal(machineConfigurationInput, `rendered ${role} config`);
+      // the schematic registration (dependsOn) and the secrets its client configuration comes from
+      assert.deepEqual(apply.dependencies, [recorder.named("tales-config-secrets").urn, schematic.urn].sort());
+      assert.deepEqual(apply.secretInputs, ["clientConfiguration", "machineConfigurationInput"]);
+      assert.deepEqual([...new Set(apply.additionalSecretOutputs)].sort(), ["machineConfiguration", "machineConfigurationInput"]);
+    }
+  });
+
+  it("renders each role's config with every cluster-wide layer in order", () => {
+    const calls = recorder.invokesOf(T.getConfiguration);
+    assert.deepEqual(calls.map((c) => c.inputs.machineType).sort(), ["controlplane", "worker"]);
+    for (const call of calls) {
+      const patches = (call.inputs.configPatches as string[]).map((p) => YAML.parse(p));
+      assert.deepEqual(patches, [
+        { cluster: { network: { podSubnets: ["10.244.0.0/16"], serviceSubnets: ["10.96.0.0/12"], cni: { name: "none" } }, proxy: { disabled: true } } },
+        { machine: { features: { kubePrism: { enabled: true, port: 7445 } } } },
+        { cluster: { allowSchedulingOnControlPlanes: false } },
+        { machine: { install: { image: exports.installerImage } } },
+        { machine: { kubelet: { extraConfig: { systemReserved: { memory: "512Mi" }, kubeReserved: { memory: "512Mi" }, evictionHard: { "memory.available": "256Mi" } } } } },
+        // patches/all/10-sysctls.yaml
+        { machine: { sysctls: { "vm.max_map_count": "262144" } } },
+      ]);
+      assert.equal(call.inputs.clusterEndpoint, "https://10.0.1.50:6443");
+      assert.equal(call.inputs.clusterName, "tales");
+    }
+  });
+
+  it("bootstraps once, on the first control plane, after its apply and nothing else", () => {
+    const [bootstrap] = recorder.ofType(T.bootstrap);
+    // its apply, and the secrets its client certificate comes from: no other node, no sleep
+    assert.deepEqual(bootstrap!.dependencies, [recorder.named("talos-control-1-apply").urn, recorder.named("tales-config-secrets").urn].sort());
+    assert.deepEqual(bootstrap!.inputs, {
+      node: "10.0.1.50",
+      endpoint: "10.0.1.50",
+      clientConfiguration: { caCertificate: "ca", clientCertificate: "crt", clientKey: "tales-config-secrets-client-key" },
+      timeouts: { create: "10m" },
+    });
+    assert.deepEqual(bootstrap!.secretInputs, ["clientConfiguration"]);
+  });
+
+  it("fetches the kubeconfig after the bootstrap", () => {
+    const [kubeconfig] = recorder.ofType(T.kubeconfig);
+    assert.deepEqual(kubeconfig!.dependencies, [recorder.named("tales-cluster-bootstrap").urn, recorder.named("tales-config-secrets").urn].sort());
+    assert.deepEqual([...new Set(kubeconfig!.additionalSecretOutputs)].sort(), ["kubeconfigRaw", "kubernetesClientConfiguration"]);
+  });
+
+  it("gates on Talos health without Kubernetes checks (no CNI yet)", () => {
+    const [health] = recorder.invokesOf(T.getHealth);
+    assert.deepEqual(
+      { ...health!.inputs, clientConfiguration: undefined },
+      {
+        clientConfiguration: undefined,
+        controlPlaneNodes: ["10.0.1.50"],
+        workerNodes: ["10.0.1.100"],
+        endpoints: ["10.0.1.50"],
+        skipKubernetesChecks: true,
+        timeouts: { read: "10m" },
+      },
+    );
+  });
+
+  it("exports configs, talosconfig and kubeconfig as secrets", async () => {
+    for (const name of ["controlplaneMachineConfig", "workerMachineConfig", "talosconfig", "kubeconfig", "talosSecretsYaml"]) {
+      const output = exports[name] as pulumi.Output<unknown>;
+      assert.equal(await pulumi.isSecret(output), true, name);
+    }
+    assert.equal(await valueOf(exports.kubeconfig as pulumi.Output<string>), "kubeconfig of tales-cluster-kubeconfig");
+  });
+
+  it("summarises the nodes", () => {
+    assert.deepEqual(exports.nodes, [
+      { name: "talos-control-1", role: "controlplane", platform: "synology-vm", address: "10.0.1.50", installDisk: "/dev/sda" },
+      { name: "talos-worker-1", role: "worker", platform: "synology-vm", address: "10.0.1.100", installDisk: "/dev/sda" },
+    ]);
+  });
+});
+
+describe("program: deepthought stack (seed 003, bare metal)", () => {
+  let recorder: Recorder;
+
+  before(async () => {
+    const run = await runProgram(stackConfig("deepthought"), "deepthought");
+    assert.equal(run.error, undefined, String(run.error));
+    recorder = run.recorder;
+  });
+
+  it("registers one apply per node and a single bootstrap", () => {
+    assert.equal(recorder.ofType(T.apply).length, 3);
+    assert.equal(recorder.ofType(T.bootstrap).length, 1);
+    assert.equal(recorder.ofType(T.kubeconfig).length, 1);
+    assert.equal(recorder.ofType(T.secrets).length, 1);
+    assert.equal(recorder.resources.length, 15);
+  });
+
+  it("registers the plain schematic: no extensions on bare metal", () => {
+    assert.deepEqual(recorder.named("deepthought-image-schematic").inputs, { schematic: "customization: {}\n" });
+  });
+
+  it("applies bare-metal patches and leaves the data disks out of the machine config", () => {
+    const apply = recorder.named("deepthought-worker-1-apply");
+    const patches = ((apply.inputs as { configPatches: string[] }).configPatches).map((p) => YAML.parse(p));
+    assert.deepEqual(patches, [
+      { machine: { install: { wipe: false } } },
+      { machine: { network: { hostname: "deepthought-worker-1" }, install: { disk: "/dev/nvme0n1" } } },
+    ]);
+    assert.doesNotMatch(JSON.stringify(apply.inputs), /\/dev\/sd[ab]/);
+  });
+
+  it("bootstraps the control plane 192.168.1.32", () => {
+    const [bootstrap] = recorder.ofType(T.bootstrap);
+    assert.equal((bootstrap!.inputs as { node: string }).node, "192.168.1.32");
+    assert.deepEqual(bootstrap!.dependencies, [recorder.named("deepthought-cp-1-apply").urn, recorder.named("deepthought-config-secrets").urn].sort());
+  });
+});
