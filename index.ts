@@ -36,6 +36,7 @@ export const isoUrl = cluster.schematic.isoUrl;
 export const nodes = config.nodes.map((n) => ({ name: n.name, role: n.role, platform: n.platform, address: n.address, installDisk: n.installDisk }));
 export const controlplaneMachineConfig = cluster.machineConfigs.controlplaneConfig;
 export const workerMachineConfig = cluster.machineConfigs.workerConfig;
+export const nodeMachineConfigs = pulumi.secret(pulumi.all(cluster.nodeConfigs));
 export const talosSecretsYaml = cluster.machineConfigs.secretsYaml;
 export const talosconfig = cluster.bootstrap.talosconfig;
 export const kubeconfig = cluster.bootstrap.kubeconfig;

@@ -59,6 +59,11 @@ export class ClusterConfig extends pulumi.ComponentResource {
   public readonly workerConfig: pulumi.Output<string>;
   /** The secrets resource, for dependency arrays. */
   public readonly secrets: talos.machine.Secrets;
+  /**
+   * Renders one machine's complete configuration: the role's layers, then `extraPatches`
+   * (platform, node). Talos merges them all, so the result is exactly what the node runs. Secret.
+   */
+  public readonly render: (machineType: MachineType, extraPatches?: readonly string[]) => pulumi.Output<string>;
 
   constructor(name: string, args: ClusterConfigArgs, opts?: pulumi.ComponentResourceOptions) {
     super("talos-cluster:talos:ClusterConfig", name, {}, opts);
@@ -82,7 +87,7 @@ export class ClusterConfig extends pulumi.ComponentResource {
     this.clientConfiguration = pulumi.secret(this.secrets.clientConfiguration);
     this.secretsYaml = pulumi.secret(this.secrets.machineSecrets.apply((s) => secretsBundleYaml(s as MachineSecrets)));
 
-    const configFor = (machineType: MachineType) =>
+    this.render = (machineType, extraPatches = []) =>
       pulumi.secret(
         talos.machine.getConfigurationOutput(
           {
@@ -92,7 +97,7 @@ export class ClusterConfig extends pulumi.ComponentResource {
             machineSecrets: this.secrets.machineSecrets,
             talosVersion: args.talosVersion,
             kubernetesVersion: args.kubernetesVersion,
-            configPatches: configPatchesFor(machineType, args.patches),
+            configPatches: [...configPatchesFor(machineType, args.patches), ...extraPatches],
             // Comments and examples only bloat what is stored (encrypted) in state.
             docs: false,
             examples: false,
@@ -100,8 +105,8 @@ export class ClusterConfig extends pulumi.ComponentResource {
           { parent: this, provider: args.provider },
         ).machineConfiguration,
       );
-    this.controlplaneConfig = configFor("controlplane");
-    this.workerConfig = configFor("worker");
+    this.controlplaneConfig = this.render("controlplane");
+    this.workerConfig = this.render("worker");
 
     this.registerOutputs({
       machineSecrets: this.machineSecrets,

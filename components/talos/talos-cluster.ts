@@ -42,6 +42,8 @@ export class TalosCluster extends pulumi.ComponentResource {
   public readonly nodes: readonly TalosNode[];
   public readonly bootstrap: ClusterBootstrap;
   public readonly provider: talos.Provider;
+  /** Every node's complete machine configuration, by node name. Secret. */
+  public readonly nodeConfigs: Readonly<Record<string, pulumi.Output<string>>>;
 
   constructor(name: string, args: TalosClusterArgs, opts?: pulumi.ComponentResourceOptions) {
     super("talos-cluster:talos:Cluster", name, {}, opts);
@@ -90,13 +92,11 @@ export class TalosCluster extends pulumi.ComponentResource {
       { parent: this },
     );
 
-    // A node config is usable only once the factory confirmed the schematic its installer names.
-    const gated = (config: pulumi.Output<string>) =>
-      pulumi.secret(pulumi.all([config, this.schematic.ready]).apply(([c]) => c));
-    const roleConfig = {
-      controlplane: gated(this.machineConfigs.controlplaneConfig),
-      worker: gated(this.machineConfigs.workerConfig),
-    };
+    // Each node's complete config; usable only once the factory confirmed the schematic its installer names.
+    this.nodeConfigs = Object.fromEntries(
+      nodes.map((node) => [node.name, this.machineConfigs.render(node.role, nodeConfigPatches(node, args.patchFiles))]),
+    );
+    const gated = (config: pulumi.Output<string>) => pulumi.secret(pulumi.all([config, this.schematic.ready]).apply(([c]) => c));
 
     const nodeAfter = this.schematic.registration;
     this.nodes = nodes.map(
@@ -105,8 +105,7 @@ export class TalosCluster extends pulumi.ComponentResource {
           node.name,
           {
             address: node.address,
-            machineConfiguration: roleConfig[node.role],
-            configPatches: nodeConfigPatches(node, args.patchFiles),
+            machineConfiguration: gated(this.nodeConfigs[node.name]!),
             clientConfiguration: this.machineConfigs.clientConfiguration,
             timeout: cluster.talosApiTimeout,
             onDestroy: cluster.onDestroy,

@@ -14,10 +14,8 @@ export interface OnDestroy {
 export interface TalosNodeArgs {
   /** Address of the node's Talos API (port 50000). Required. */
   readonly address: string;
-  /** The rendered machine configuration for the node's role. Required; secret. */
+  /** The node's complete rendered machine configuration (every patch layer merged). Required; secret. */
   readonly machineConfiguration: pulumi.Input<string>;
-  /** Node-level patches (platform files, the node's own patch, its patch files), in order. Default: none. */
-  readonly configPatches?: readonly string[];
   /** talosctl client material from the cluster secrets. Required; secret. */
   readonly clientConfiguration: pulumi.Input<talos.types.input.machine.ConfigurationApplyClientConfiguration>;
   /** How long the apply may wait for the node, e.g. `10m`. Required (the stack config defaults it). */
@@ -37,8 +35,8 @@ export function applyInputs(args: TalosNodeArgs): talos.machine.ConfigurationApp
     // Talk to the node itself: before bootstrap there is no other endpoint that answers.
     endpoint: args.address,
     clientConfiguration: args.clientConfiguration,
+    // Complete already: every layer was merged when it was rendered, so no patches here.
     machineConfigurationInput: args.machineConfiguration,
-    configPatches: [...(args.configPatches ?? [])],
     // Talos decides per change whether a reboot is needed; the provider first tries the
     // authenticated API and falls back to the maintenance-mode (insecure) apply of a fresh node.
     applyMode: "auto",

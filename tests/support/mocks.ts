@@ -77,7 +77,7 @@ function idFor(type: string, name: string, inputs: Record<string, unknown>): str
 function invokeResult(token: string, inputs: Record<string, unknown>): Record<string, unknown> {
   switch (token) {
     case "talos:machine/getConfiguration:getConfiguration":
-      return { ...inputs, machineConfiguration: `rendered ${String(inputs.machineType)} config` };
+      return { ...inputs, machineConfiguration: `rendered ${String(inputs.machineType)} config (${(inputs.configPatches as unknown[]).length} patches)` };
     case "talos:client/getConfiguration:getConfiguration":
       return { ...inputs, talosConfig: `talosconfig of ${String(inputs.clusterName)}` };
     case "talos:cluster/getHealth:getHealth":

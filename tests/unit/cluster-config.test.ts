@@ -80,8 +80,8 @@ describe("ClusterConfig", () => {
   });
 
   it("exposes the rendered configurations", async () => {
-    assert.equal(await valueOf(component.controlplaneConfig), "rendered controlplane config");
-    assert.equal(await valueOf(component.workerConfig), "rendered worker config");
+    assert.equal(await valueOf(component.controlplaneConfig), "rendered controlplane config (2 patches)");
+    assert.equal(await valueOf(component.workerConfig), "rendered worker config (2 patches)");
   });
 
   it("marks every output secret", async () => {

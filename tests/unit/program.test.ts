@@ -86,61 +86,65 @@ describe("program: homelab stack (seeds 000/001)", () => {
     assert.equal(secrets.importId, "");
   });
 
-  it("applies each node with exact inputs, after the schematic registration", () => {
+  const clusterLayer = () => [
+    { cluster: { network: { podSubnets: ["10.244.0.0/16"], serviceSubnets: ["10.96.0.0/12"], cni: { name: "none" } }, proxy: { disabled: true } } },
+    { machine: { features: { kubePrism: { enabled: true, port: 7445 } } } },
+    { cluster: { allowSchedulingOnControlPlanes: false } },
+    { machine: { install: { image: exports.installerImage } } },
+    { machine: { kubelet: { extraConfig: { systemReserved: { memory: "512Mi" }, kubeReserved: { memory: "512Mi" }, evictionHard: { "memory.available": "256Mi" } } } } },
+  ];
+  const allLayer = [{ machine: { sysctls: { "vm.max_map_count": "262144" } } }]; // patches/all/10-sysctls.yaml
+  const synologyLayer = [{ machine: { install: { extraKernelArgs: ["vga=792"] } } }]; // patches/platform/synology-vm/10-console.yaml
+  const patchesOf = (call: { inputs: Record<string, unknown> }) => (call.inputs.configPatches as string[]).map((p) => YAML.parse(p));
+  const nodeRender = (hostname: string) =>
+    recorder.invokesOf(T.getConfiguration).find((c) => (c.inputs.configPatches as string[]).some((p) => p.includes(`hostname: ${hostname}`)))!;
+
+  it("renders each role's config from the cluster and all layers, in order", () => {
+    const roleCalls = recorder.invokesOf(T.getConfiguration).filter((c) => !(c.inputs.configPatches as string[]).some((p) => p.includes("hostname:")));
+    assert.deepEqual(roleCalls.map((c) => c.inputs.machineType).sort(), ["controlplane", "worker"]);
+    for (const call of roleCalls) {
+      assert.deepEqual(patchesOf(call), [...clusterLayer(), ...allLayer]);
+      assert.equal(call.inputs.clusterEndpoint, "https://10.0.1.50:6443");
+      assert.equal(call.inputs.clusterName, "tales");
+      assert.equal(call.inputs.talosVersion, "v1.10.6");
+      assert.equal(call.inputs.kubernetesVersion, "1.33.3");
+    }
+  });
+
+  it("renders each node's config with every layer in order: cluster, all, role, platform, node", () => {
+    for (const [hostname, role] of [["talos-control-1", "controlplane"], ["talos-worker-1", "worker"]] as const) {
+      const call = nodeRender(hostname);
+      assert.equal(call.inputs.machineType, role);
+      assert.deepEqual(patchesOf(call), [
+        ...clusterLayer(),
+        ...allLayer,
+        ...synologyLayer,
+        { machine: { network: { hostname }, install: { disk: "/dev/sda" } } },
+      ]);
+    }
+    assert.equal(recorder.invokesOf(T.getConfiguration).length, 4);
+  });
+
+  it("applies each node's complete config with exact inputs, after the schematic registration", () => {
     const schematic = recorder.named("tales-image-schematic");
-    const expected: Record<string, { address: string; patches: unknown[] }> = {
-      "talos-control-1-apply": {
-        address: "10.0.1.50",
-        patches: [
-          { machine: { install: { extraKernelArgs: ["vga=792"] } } },
-          { machine: { network: { hostname: "talos-control-1" }, install: { disk: "/dev/sda" } } },
-        ],
-      },
-      "talos-worker-1-apply": {
-        address: "10.0.1.100",
-        patches: [
-          { machine: { install: { extraKernelArgs: ["vga=792"] } } },
-          { machine: { network: { hostname: "talos-worker-1" }, install: { disk: "/dev/sda" } } },
-        ],
-      },
-    };
-    for (const [name, want] of Object.entries(expected)) {
-      const apply = recorder.named(name);
-      const { configPatches, clientConfiguration, machineConfigurationInput, ...rest } = apply.inputs as Record<string, unknown>;
-      assert.deepEqual(rest, {
-        node: want.address,
-        endpoint: want.address,
+    for (const [name, address, role] of [
+      ["talos-control-1", "10.0.1.50", "controlplane"],
+      ["talos-worker-1", "10.0.1.100", "worker"],
+    ]) {
+      const apply = recorder.named(`${name}-apply`);
+      assert.deepEqual(apply.inputs, {
+        node: address,
+        endpoint: address,
+        clientConfiguration: { caCertificate: "ca", clientCertificate: "crt", clientKey: "tales-config-secrets-client-key" },
+        machineConfigurationInput: `rendered ${role} config (8 patches)`,
         applyMode: "auto",
         onDestroy: { graceful: true, reset: true, reboot: false },
         timeouts: { create: "10m", update: "10m" },
       });
-      assert.deepEqual((configPatches as string[]).map((p) => YAML.parse(p)), want.patches);
-      assert.deepEqual(clientConfiguration, { caCertificate: "ca", clientCertificate: "crt", clientKey: "tales-config-secrets-client-key" });
-      const role = name.startsWith("talos-control") ? "controlplane" : "worker";
-      assert.equal(machineConfigurationInput, `rendered ${role} config`);
       // the schematic registration (dependsOn) and the secrets its client configuration comes from
       assert.deepEqual(apply.dependencies, [recorder.named("tales-config-secrets").urn, schematic.urn].sort());
       assert.deepEqual(apply.secretInputs, ["clientConfiguration", "machineConfigurationInput"]);
       assert.deepEqual([...new Set(apply.additionalSecretOutputs)].sort(), ["machineConfiguration", "machineConfigurationInput"]);
-    }
-  });
-
-  it("renders each role's config with every cluster-wide layer in order", () => {
-    const calls = recorder.invokesOf(T.getConfiguration);
-    assert.deepEqual(calls.map((c) => c.inputs.machineType).sort(), ["controlplane", "worker"]);
-    for (const call of calls) {
-      const patches = (call.inputs.configPatches as string[]).map((p) => YAML.parse(p));
-      assert.deepEqual(patches, [
-        { cluster: { network: { podSubnets: ["10.244.0.0/16"], serviceSubnets: ["10.96.0.0/12"], cni: { name: "none" } }, proxy: { disabled: true } } },
-        { machine: { features: { kubePrism: { enabled: true, port: 7445 } } } },
-        { cluster: { allowSchedulingOnControlPlanes: false } },
-        { machine: { install: { image: exports.installerImage } } },
-        { machine: { kubelet: { extraConfig: { systemReserved: { memory: "512Mi" }, kubeReserved: { memory: "512Mi" }, evictionHard: { "memory.available": "256Mi" } } } } },
-        // patches/all/10-sysctls.yaml
-        { machine: { sysctls: { "vm.max_map_count": "262144" } } },
-      ]);
-      assert.equal(call.inputs.clusterEndpoint, "https://10.0.1.50:6443");
-      assert.equal(call.inputs.clusterName, "tales");
     }
   });
 
@@ -179,7 +183,7 @@ describe("program: homelab stack (seeds 000/001)", () => {
   });
 
   it("exports configs, talosconfig and kubeconfig as secrets", async () => {
-    for (const name of ["controlplaneMachineConfig", "workerMachineConfig", "talosconfig", "kubeconfig", "talosSecretsYaml"]) {
+    for (const name of ["controlplaneMachineConfig", "workerMachineConfig", "nodeMachineConfigs", "talosconfig", "kubeconfig", "talosSecretsYaml"]) {
       const output = exports[name] as pulumi.Output<unknown>;
       assert.equal(await pulumi.isSecret(output), true, name);
     }
@@ -215,14 +219,18 @@ describe("program: deepthought stack (seed 003, bare metal)", () => {
     assert.deepEqual(recorder.named("deepthought-image-schematic").inputs, { schematic: "customization: {}\n" });
   });
 
-  it("applies bare-metal patches and leaves the data disks out of the machine config", () => {
-    const apply = recorder.named("deepthought-worker-1-apply");
-    const patches = ((apply.inputs as { configPatches: string[] }).configPatches).map((p) => YAML.parse(p));
-    assert.deepEqual(patches, [
+  it("renders bare-metal patches and leaves the data disks out of the machine config", () => {
+    const call = recorder
+      .invokesOf(T.getConfiguration)
+      .find((c) => (c.inputs.configPatches as string[]).some((p) => p.includes("hostname: deepthought-worker-1")))!;
+    const patches = (call.inputs.configPatches as string[]).map((p) => YAML.parse(p));
+    assert.deepEqual(patches.slice(-2), [
       { machine: { install: { wipe: false } } },
       { machine: { network: { hostname: "deepthought-worker-1" }, install: { disk: "/dev/nvme0n1" } } },
     ]);
-    assert.doesNotMatch(JSON.stringify(apply.inputs), /\/dev\/sd[ab]/);
+    assert.doesNotMatch(JSON.stringify(call.inputs.configPatches), /\/dev\/sd[ab]/);
+    // two role renders and one per node
+    assert.equal(recorder.invokesOf(T.getConfiguration).length, 5);
   });
 
   it("bootstraps the control plane 192.168.1.32", () => {
