@@ -38,5 +38,5 @@ export const controlplaneMachineConfig = cluster.machineConfigs.controlplaneConf
 export const workerMachineConfig = cluster.machineConfigs.workerConfig;
 export const nodeMachineConfigs = pulumi.secret(pulumi.all(cluster.nodeConfigs));
 export const talosSecretsYaml = cluster.machineConfigs.secretsYaml;
-export const talosconfig = cluster.bootstrap.talosconfig;
-export const kubeconfig = cluster.bootstrap.kubeconfig;
+export const talosconfig = cluster.talosconfig;
+export const kubeconfig = cluster.bootstrap?.kubeconfig;

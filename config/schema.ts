@@ -50,6 +50,11 @@ const clusterSchema = z.strictObject({
   allowSchedulingOnControlPlanes: z.boolean().optional(),
   /** Accept an even control-plane count (etcd gains no failure tolerance from it). Default: false, refused. */
   allowEvenControlPlanes: z.boolean().default(false),
+  /**
+   * Apply configs to the nodes, bootstrap and fetch the kubeconfig. false only renders secrets,
+   * machine configs and talosconfig (to review them, or apply by hand) and touches no machine. Default: true.
+   */
+  applyNodes: z.boolean().default(true),
   /** `pulumi destroy` refuses to delete the cluster secrets. Default: true. */
   protectSecrets: z.boolean().default(true),
   /** Kubelet memory reservations (seed 000 measured an idle node). Default: 512Mi system, 512Mi kube, evict below 256Mi. */

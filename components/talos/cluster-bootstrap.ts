@@ -4,8 +4,6 @@ import * as talos from "@pulumiverse/talos";
 type ClientConfiguration = talos.types.input.machine.BootstrapClientConfiguration;
 
 export interface ClusterBootstrapArgs {
-  /** Cluster name, for the talosconfig context. Required. */
-  readonly clusterName: string;
   /** Address of the control plane that bootstraps etcd. Required. */
   readonly bootstrapNode: string;
   /** The configuration apply of that control plane: bootstrap waits for it and nothing else. Required. */
@@ -25,16 +23,14 @@ export interface ClusterBootstrapArgs {
 }
 
 /**
- * Bootstrap exactly once, then kubeconfig, then a health gate that needs no CNI yet, and the
- * talosconfig. Order: first control plane's apply -> bootstrap -> kubeconfig -> health.
+ * Bootstrap exactly once, then kubeconfig, then a health gate that needs no CNI yet.
+ * Order: first control plane's apply -> bootstrap -> kubeconfig -> health.
  */
 export class ClusterBootstrap extends pulumi.ComponentResource {
   public readonly bootstrap: talos.machine.Bootstrap;
   public readonly kubeconfigResource: talos.cluster.Kubeconfig;
   /** Admin kubeconfig. Secret. */
   public readonly kubeconfig: pulumi.Output<string>;
-  /** talosctl configuration with every node. Secret. */
-  public readonly talosconfig: pulumi.Output<string>;
   /** Resolves once Talos reports the cluster healthy (etcd, API, nodes; Kubernetes checks skipped until the CNI runs). */
   public readonly healthy: pulumi.Output<string>;
 
@@ -58,13 +54,16 @@ export class ClusterBootstrap extends pulumi.ComponentResource {
     );
     this.kubeconfig = pulumi.secret(this.kubeconfigResource.kubeconfigRaw);
 
-    // Runs on every update once the cluster exists; skipped in a preview of a new cluster.
+    // Runs on every update once the cluster exists. Its node list waits for the kubeconfig's
+    // ID, so while that is unknown (any preview before the cluster exists) the check is skipped
+    // instead of dialling nodes that are not there yet.
     const healthAfter = [this.kubeconfigResource, ...args.nodeApplies];
+    const controlPlanesOnceBootstrapped = this.kubeconfigResource.id.apply(() => [...args.controlPlanes]);
     this.healthy = talos.cluster
       .getHealthOutput(
         {
           clientConfiguration: args.clientConfiguration,
-          controlPlaneNodes: [...args.controlPlanes],
+          controlPlaneNodes: controlPlanesOnceBootstrapped,
           workerNodes: [...(args.workers ?? [])],
           endpoints: [...args.controlPlanes],
           // Nodes stay NotReady until Cilium runs, so only Talos-level checks gate here.
@@ -75,18 +74,6 @@ export class ClusterBootstrap extends pulumi.ComponentResource {
       )
       .apply((h) => h.id);
 
-    this.talosconfig = pulumi.secret(
-      talos.client.getConfigurationOutput(
-        {
-          clusterName: args.clusterName,
-          clientConfiguration: args.clientConfiguration,
-          endpoints: [...args.controlPlanes],
-          nodes: [...args.controlPlanes, ...(args.workers ?? [])],
-        },
-        child,
-      ).talosConfig,
-    );
-
-    this.registerOutputs({ kubeconfig: this.kubeconfig, talosconfig: this.talosconfig, healthy: this.healthy });
+    this.registerOutputs({ kubeconfig: this.kubeconfig, healthy: this.healthy });
   }
 }

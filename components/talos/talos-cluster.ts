@@ -39,8 +39,12 @@ export function nodeConfigPatches(node: Node, files: PatchFiles): string[] {
 export class TalosCluster extends pulumi.ComponentResource {
   public readonly schematic: ImageSchematic;
   public readonly machineConfigs: ClusterConfig;
+  /** The applied nodes; none when the stack only renders configs (cluster.applyNodes: false). */
   public readonly nodes: readonly TalosNode[];
-  public readonly bootstrap: ClusterBootstrap;
+  /** Bootstrap, kubeconfig and health; undefined when the stack only renders configs. */
+  public readonly bootstrap?: ClusterBootstrap;
+  /** talosctl configuration with every node. Secret. */
+  public readonly talosconfig: pulumi.Output<string>;
   public readonly provider: talos.Provider;
   /** Every node's complete machine configuration, by node name. Secret. */
   public readonly nodeConfigs: Readonly<Record<string, pulumi.Output<string>>>;
@@ -98,8 +102,23 @@ export class TalosCluster extends pulumi.ComponentResource {
     );
     const gated = (config: pulumi.Output<string>) => pulumi.secret(pulumi.all([config, this.schematic.ready]).apply(([c]) => c));
 
+    const controlPlanes = nodes.filter((n) => n.role === "controlplane");
+    const workers = nodes.filter((n) => n.role === "worker");
+    this.talosconfig = pulumi.secret(
+      talos.client.getConfigurationOutput(
+        {
+          clusterName: cluster.name,
+          clientConfiguration: this.machineConfigs.clientConfiguration,
+          endpoints: controlPlanes.map((n) => n.address),
+          nodes: nodes.map((n) => n.address),
+        },
+        { parent: this, provider },
+      ).talosConfig,
+    );
+
     const nodeAfter = this.schematic.registration;
-    this.nodes = nodes.map(
+    const applied = cluster.applyNodes ? nodes : [];
+    this.nodes = applied.map(
       (node) =>
         new TalosNode(
           node.name,
@@ -116,28 +135,28 @@ export class TalosCluster extends pulumi.ComponentResource {
         ),
     );
 
-    const controlPlanes = nodes.filter((n) => n.role === "controlplane");
-    const first = this.nodes[nodes.indexOf(controlPlanes[0]!)]!;
-    this.bootstrap = new ClusterBootstrap(
-      `${name}-cluster`,
-      {
-        clusterName: cluster.name,
-        bootstrapNode: first.address,
-        bootstrapNodeApply: first.apply,
-        controlPlanes: controlPlanes.map((n) => n.address),
-        workers: nodes.filter((n) => n.role === "worker").map((n) => n.address),
-        nodeApplies: this.nodes.map((n) => n.apply),
-        clientConfiguration: this.machineConfigs.clientConfiguration,
-        timeout: cluster.talosApiTimeout,
-        provider,
-      },
-      { parent: this },
-    );
+    if (cluster.applyNodes) {
+      const first = this.nodes[nodes.indexOf(controlPlanes[0]!)]!;
+      this.bootstrap = new ClusterBootstrap(
+        `${name}-cluster`,
+        {
+          bootstrapNode: first.address,
+          bootstrapNodeApply: first.apply,
+          controlPlanes: controlPlanes.map((n) => n.address),
+          workers: workers.map((n) => n.address),
+          nodeApplies: this.nodes.map((n) => n.apply),
+          clientConfiguration: this.machineConfigs.clientConfiguration,
+          timeout: cluster.talosApiTimeout,
+          provider,
+        },
+        { parent: this },
+      );
+    }
 
     this.registerOutputs({
       schematicId: this.schematic.id,
-      kubeconfig: this.bootstrap.kubeconfig,
-      talosconfig: this.bootstrap.talosconfig,
+      kubeconfig: this.bootstrap?.kubeconfig,
+      talosconfig: this.talosconfig,
     });
   }
 }

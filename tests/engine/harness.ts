@@ -19,8 +19,12 @@ export interface EngineProject {
   readonly env: Record<string, string>;
   /** Creates a stack whose Pulumi.<stack>.yaml holds `config` (structured values allowed). */
   stack(name: string, config: Record<string, unknown>): Promise<Stack>;
+  /** A stack this project created, by name. */
+  stackOf(name: string): Stack | undefined;
   /** The raw state file of a stack, as the file backend stores it. */
   stateFile(stackName: string): string;
+  /** The stack's settings file, Pulumi.<stack>.yaml. */
+  stackFile(stackName: string): string;
   cleanup(): void;
 }
 
@@ -41,14 +45,19 @@ export function engineProject(passphrase = "engine-test-passphrase"): EngineProj
     PULUMI_SKIP_UPDATE_CHECK: "true",
     PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
   };
+  const stacks = new Map<string, Stack>();
   return {
     dir,
     backendDir,
     env,
     async stack(name, config) {
       fs.writeFileSync(path.join(dir, `Pulumi.${name}.yaml`), YAML.stringify({ config }));
-      return LocalWorkspace.createStack({ stackName: name, workDir: dir }, { envVars: env });
+      const stack = await LocalWorkspace.createStack({ stackName: name, workDir: dir }, { envVars: env });
+      stacks.set(name, stack);
+      return stack;
     },
+    stackOf: (name) => stacks.get(name),
+    stackFile: (name) => fs.readFileSync(path.join(dir, `Pulumi.${name}.yaml`), "utf8"),
     stateFile(stackName) {
       return fs.readFileSync(path.join(backendDir, ".pulumi", "stacks", "talos-cluster", `${stackName}.json`), "utf8");
     },
@@ -56,12 +65,4 @@ export function engineProject(passphrase = "engine-test-passphrase"): EngineProj
       fs.rmSync(dir, { recursive: true, force: true });
     },
   };
-}
-
-/** Every string leaf of a value, for "does this secret appear anywhere" checks. */
-export function stringLeaves(value: unknown): string[] {
-  if (typeof value === "string") return [value];
-  if (Array.isArray(value)) return value.flatMap(stringLeaves);
-  if (value && typeof value === "object") return Object.values(value).flatMap(stringLeaves);
-  return [];
 }
