@@ -17,6 +17,7 @@ export interface RecordedResource {
   readonly secretInputs: string[];
   readonly protect: boolean;
   readonly importId: string;
+  readonly ignoreChanges: string[];
   readonly additionalSecretOutputs: string[];
   readonly provider: string;
 }
@@ -109,6 +110,7 @@ interface RegisterRequest {
   getDependenciesList(): string[];
   getProtect(): boolean;
   getImportid(): string;
+  getIgnorechangesList(): string[];
   getAdditionalsecretoutputsList(): string[];
   getProvider(): string;
 }
@@ -161,6 +163,7 @@ export function installMocks(project = "talos-cluster", stack = "unit"): Recorde
           dependencies: [...req.getDependenciesList()].sort(),
           protect: req.getProtect(),
           importId: req.getImportid(),
+          ignoreChanges: req.getIgnorechangesList(),
           additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
           provider: req.getProvider(),
         });

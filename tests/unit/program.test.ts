@@ -240,3 +240,39 @@ describe("program: deepthought stack (seed 003, bare metal)", () => {
     assert.deepEqual(bootstrap!.dependencies, [recorder.named("deepthought-cp-1-apply").urn, recorder.named("deepthought-config-secrets").urn].sort());
   });
 });
+
+describe("program: variants of the homelab stack", () => {
+  const homelab = () => stackConfig("homelab");
+  const withCluster = (extra: Record<string, unknown>) => {
+    const config = homelab();
+    config["talos-cluster:cluster"] = JSON.stringify({ ...JSON.parse(config["talos-cluster:cluster"]!), ...extra });
+    return config;
+  };
+
+  it("applyNodes: false renders secrets and configs and touches no machine", async () => {
+    const run = await runProgram(withCluster({ applyNodes: false }), "render");
+    assert.equal(run.error, undefined, String(run.error));
+    assert.deepEqual(run.recorder.resources.map((r) => r.type).sort(), [
+      "pulumi:providers:talos",
+      "talos-cluster:talos:Cluster",
+      "talos-cluster:talos:ClusterConfig",
+      "talos-cluster:talos:ImageSchematic",
+      T.schematic,
+      T.secrets,
+    ].sort());
+    assert.equal((run.exports as Record<string, unknown>).kubeconfig, undefined);
+    assert.equal(await valueOf((run.exports as Record<string, pulumi.Output<string>>).talosconfig!), "talosconfig of tales");
+  });
+
+  it("imports secrets from the stack secret through a private file whose path never changes", async () => {
+    const config = { ...homelab(), "talos-cluster:secretsYaml": "cluster: {id: a, secret: b}\nsecrets: {}\ntrustdinfo: {}\ncerts: {}\n" };
+    const first = await runProgram(config, "import");
+    const second = await runProgram(config, "import");
+    const secrets = first.recorder.named("tales-config-secrets");
+    assert.match(secrets.importId, /talos-cluster-secrets-[0-9a-f]{16}\.yaml$/);
+    assert.equal(second.recorder.named("tales-config-secrets").importId, secrets.importId);
+    assert.deepEqual(secrets.ignoreChanges, ["talosVersion"]);
+    const fs = await import("node:fs");
+    assert.equal(fs.statSync(secrets.importId).mode & 0o777, 0o600);
+  });
+});
