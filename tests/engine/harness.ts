@@ -19,6 +19,8 @@ export interface EngineProject {
   readonly env: Record<string, string>;
   /** Creates a stack whose Pulumi.<stack>.yaml holds `config` (structured values allowed). */
   stack(name: string, config: Record<string, unknown>): Promise<Stack>;
+  /** Creates a stack from a committed Pulumi.<stack>.yaml, as it is in the repository. */
+  committedStack(name: string): Promise<Stack>;
   /** A stack this project created, by name. */
   stackOf(name: string): Stack | undefined;
   /** The raw state file of a stack, as the file backend stores it. */
@@ -52,6 +54,12 @@ export function engineProject(passphrase = "engine-test-passphrase"): EngineProj
     env,
     async stack(name, config) {
       fs.writeFileSync(path.join(dir, `Pulumi.${name}.yaml`), YAML.stringify({ config }));
+      const stack = await LocalWorkspace.createStack({ stackName: name, workDir: dir }, { envVars: env });
+      stacks.set(name, stack);
+      return stack;
+    },
+    async committedStack(name) {
+      fs.copyFileSync(path.join(projectRoot, `Pulumi.${name}.yaml`), path.join(dir, `Pulumi.${name}.yaml`));
       const stack = await LocalWorkspace.createStack({ stackName: name, workDir: dir }, { envVars: env });
       stacks.set(name, stack);
       return stack;
