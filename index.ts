@@ -2,6 +2,7 @@
 // Nothing is registered until all of that succeeded.
 import * as pulumi from "@pulumi/pulumi";
 import path from "node:path";
+import { PlatformAddons } from "./components/addons/platform-addons";
 import { TalosCluster } from "./components/talos/talos-cluster";
 import { readPatchFiles } from "./config/patch-files";
 import { parseStackConfig, projectConfig, StackConfigError } from "./config/schema";
@@ -26,6 +27,18 @@ const cluster = new TalosCluster(config.cluster.name, {
   importSecretsFrom: config.secretsYaml === undefined ? undefined : writeSecretsImportFile(config.secretsYaml),
 });
 
+// Add-ons need the cluster's kubeconfig, so only a stack that bootstraps its cluster has them.
+const bootstrap = cluster.bootstrap;
+const addons =
+  bootstrap &&
+  new PlatformAddons(`${config.cluster.name}-addons`, {
+    addons: config.addons,
+    kubeconfig: bootstrap.kubeconfig,
+    podCidr: config.cluster.podCidr,
+    nodes: config.nodes,
+    healthyAfter: (after) => bootstrap.healthyAfter(after, false),
+  });
+
 export const clusterName = config.cluster.name;
 export const endpoint = config.cluster.endpoint;
 export const talosVersion = config.cluster.talosVersion;
@@ -40,3 +53,4 @@ export const nodeMachineConfigs = pulumi.secret(pulumi.all(cluster.nodeConfigs))
 export const talosSecretsYaml = cluster.machineConfigs.secretsYaml;
 export const talosconfig = cluster.talosconfig;
 export const kubeconfig = cluster.bootstrap?.kubeconfig;
+export const addonsHealthy = addons?.healthy;

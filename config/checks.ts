@@ -24,6 +24,28 @@ export function crossFieldChecks(value: unknown, ctx: Ctx): void {
   if (Array.isArray(root.nodes)) checkControlPlanes(nodes, cluster, ctx);
   checkNetworks(cluster, nodes, ctx);
   checkDisks(nodes, ctx);
+  checkAddons(record(root.addons), cluster, nodes, ctx);
+}
+
+/** Add-ons that cannot work with the rest of the config; `enabled` defaults as in the schema. */
+function checkAddons(addons: Record<string, unknown>, cluster: Record<string, unknown>, nodes: Record<string, unknown>[], ctx: Ctx) {
+  const enabled = (name: string, byDefault: boolean) => {
+    const v = record(addons[name]).enabled;
+    return typeof v === "boolean" ? v : byDefault;
+  };
+  const cni = cluster.cni ?? "cilium";
+  if (cni === "cilium" && !enabled("cilium", true)) {
+    issue(ctx, ["addons", "cilium", "enabled"], "is false while cluster.cni is cilium: the cluster would have no CNI; enable it or set cluster.cni: flannel");
+  }
+  if (cni === "flannel" && enabled("cilium", true)) {
+    issue(ctx, ["addons", "cilium", "enabled"], "needs cluster.cni: cilium; with flannel, Talos would run its own CNI beside Cilium");
+  }
+  if (enabled("rookCeph", false) && !nodes.some((n) => Array.isArray(n.dataDisks) && n.dataDisks.length > 0)) {
+    issue(ctx, ["addons", "rookCeph", "enabled"], "needs at least one node with dataDisks for Ceph OSDs");
+  }
+  if (enabled("linkerd", false) && !enabled("gatewayApi", false)) {
+    issue(ctx, ["addons", "linkerd", "enabled"], "needs the Gateway API CRDs (seed 003); set addons.gatewayApi.enabled: true");
+  }
 }
 
 function checkUnique(nodes: Record<string, unknown>[], field: "name" | "address", ctx: Ctx) {

@@ -118,10 +118,43 @@ const nodeSchema = z.strictObject({
   patches: z.array(z.string().regex(/^[^/].*\.ya?ml$/, "must be a relative path to a .yaml file")).default([]),
 });
 
+/** Helm values merged over an add-on's derived values (objects merge, lists replace). */
+const valuesOverride = z.record(z.string(), z.unknown()).default({});
+
+const addonsSchema = z.strictObject({
+  /** prometheus-operator CRDs, before Cilium so its ServiceMonitors apply (seeds 000/001). Default: on. */
+  prometheusOperatorCrds: z.strictObject({ enabled: z.boolean().default(true) }).default({ enabled: true }),
+  /** Cilium, the CNI when cluster.cni is cilium. Default: on. */
+  cilium: z.strictObject({ enabled: z.boolean().default(true), values: valuesOverride }).default({ enabled: true, values: {} }),
+  /** Gateway API standard-channel CRDs (seed 003). Default: off. */
+  gatewayApi: z.strictObject({ enabled: z.boolean().default(false) }).default({ enabled: false }),
+  /** Rook Ceph on the nodes' dataDisks (seed 003). Default: off. */
+  rookCeph: z
+    .strictObject({
+      enabled: z.boolean().default(false),
+      /** A replicated CephBlockPool with the default StorageClass. Default: true. */
+      blockPool: z.boolean().default(true),
+      operatorValues: valuesOverride,
+      clusterValues: valuesOverride,
+    })
+    .default({ enabled: false, blockPool: true, operatorValues: {}, clusterValues: {} }),
+  /** Linkerd with its own trust anchor and issuer (seed 003). Default: off. */
+  linkerd: z
+    .strictObject({
+      enabled: z.boolean().default(false),
+      trustAnchorValidityHours: z.number().int().positive().default(87600),
+      issuerValidityHours: z.number().int().positive().default(8760),
+      values: valuesOverride,
+    })
+    .default({ enabled: false, trustAnchorValidityHours: 87600, issuerValidityHours: 8760, values: {} }),
+});
+
 const rawSchema = z.strictObject({
   cluster: clusterSchema,
   imageFactory: imageFactorySchema.default({ url: "https://factory.talos.dev", register: true, extensions: [], extraKernelArgs: [] }),
   nodes: z.array(nodeSchema),
+  /** Platform add-ons, installed once the cluster is bootstrapped (skipped when cluster.applyNodes is false). */
+  addons: addonsSchema.default(addonsSchema.parse({})),
   /** Contents of a `talosctl gen secrets` file, as an encrypted stack secret. Default: generated. */
   secretsYaml: z
     .string()
@@ -131,6 +164,7 @@ const rawSchema = z.strictObject({
 
 export type RawStackConfig = z.infer<typeof rawSchema>;
 export type NodeSettings = z.infer<typeof nodeSchema>;
+export type AddonSettings = z.infer<typeof addonsSchema>;
 
 /** Defaults that depend on other fields, filled once validation passed. */
 function deriveDefaults(raw: RawStackConfig) {

@@ -33,6 +33,8 @@ export class ClusterBootstrap extends pulumi.ComponentResource {
   public readonly kubeconfig: pulumi.Output<string>;
   /** Resolves once Talos reports the cluster healthy (etcd, API, nodes; Kubernetes checks skipped until the CNI runs). */
   public readonly healthy: pulumi.Output<string>;
+  /** A Talos health gate after `after` (and the kubeconfig); with Kubernetes checks once a CNI runs. */
+  public readonly healthyAfter: (after: pulumi.Resource[], skipKubernetesChecks: boolean) => pulumi.Output<string>;
 
   constructor(name: string, args: ClusterBootstrapArgs, opts?: pulumi.ComponentResourceOptions) {
     super("talos-cluster:talos:ClusterBootstrap", name, {}, opts);
@@ -54,25 +56,28 @@ export class ClusterBootstrap extends pulumi.ComponentResource {
     );
     this.kubeconfig = pulumi.secret(this.kubeconfigResource.kubeconfigRaw);
 
-    // Runs on every update once the cluster exists. Its node list waits for the kubeconfig's
-    // ID, so while that is unknown (any preview before the cluster exists) the check is skipped
-    // instead of dialling nodes that are not there yet.
-    const healthAfter = [this.kubeconfigResource, ...args.nodeApplies];
-    const controlPlanesOnceBootstrapped = this.kubeconfigResource.id.apply(() => [...args.controlPlanes]);
-    this.healthy = talos.cluster
-      .getHealthOutput(
-        {
-          clientConfiguration: args.clientConfiguration,
-          controlPlaneNodes: controlPlanesOnceBootstrapped,
-          workerNodes: [...(args.workers ?? [])],
-          endpoints: [...args.controlPlanes],
-          // Nodes stay NotReady until Cilium runs, so only Talos-level checks gate here.
-          skipKubernetesChecks: true,
-          timeouts: { read: args.timeout },
-        },
-        { ...child, dependsOn: healthAfter },
-      )
-      .apply((h) => h.id);
+    this.healthyAfter = (after, skipKubernetesChecks) => {
+      // Runs on every update once the cluster exists. Its node list waits for the kubeconfig's
+      // ID, so while that is unknown (any preview before the cluster exists) the check is
+      // skipped instead of dialling nodes that are not there yet.
+      const controlPlanesOnceBootstrapped = this.kubeconfigResource.id.apply(() => [...args.controlPlanes]);
+      return talos.cluster
+        .getHealthOutput(
+          {
+            clientConfiguration: args.clientConfiguration,
+            controlPlaneNodes: controlPlanesOnceBootstrapped,
+            workerNodes: [...(args.workers ?? [])],
+            endpoints: [...args.controlPlanes],
+            skipKubernetesChecks,
+            timeouts: { read: args.timeout },
+          },
+          { ...child, dependsOn: [this.kubeconfigResource, ...after] },
+        )
+        .apply((h) => h.id);
+    };
+    // Nodes stay NotReady until a CNI runs, so only Talos-level checks gate here.
+    const healthAfter = [...args.nodeApplies];
+    this.healthy = this.healthyAfter(healthAfter, true);
 
     this.registerOutputs({ kubeconfig: this.kubeconfig, healthy: this.healthy });
   }

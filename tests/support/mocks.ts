@@ -46,6 +46,13 @@ function outputsFor(type: string, name: string, inputs: Record<string, unknown>)
       };
     case "talos:cluster/kubeconfig:Kubeconfig":
       return { ...inputs, kubeconfigRaw: `kubeconfig of ${name}` };
+    case "tls:index/privateKey:PrivateKey":
+      return { ...inputs, privateKeyPem: `${name}-private-key` };
+    case "tls:index/selfSignedCert:SelfSignedCert":
+    case "tls:index/locallySignedCert:LocallySignedCert":
+      return { ...inputs, certPem: `${name}-cert` };
+    case "tls:index/certRequest:CertRequest":
+      return { ...inputs, certRequestPem: `${name}-csr` };
     default:
       return inputs;
   }

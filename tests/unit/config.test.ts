@@ -31,6 +31,13 @@ describe("stack config", () => {
         onDestroy: { graceful: true, reset: true, reboot: false },
       },
       imageFactory: { url: "https://factory.talos.dev", register: true, extensions: [], extraKernelArgs: [] },
+      addons: {
+        prometheusOperatorCrds: { enabled: true },
+        cilium: { enabled: true, values: {} },
+        gatewayApi: { enabled: false },
+        rookCeph: { enabled: false, blockPool: true, operatorValues: {}, clusterValues: {} },
+        linkerd: { enabled: false, trustAnchorValidityHours: 87600, issuerValidityHours: 8760, values: {} },
+      },
       nodes: [
         {
           name: "cp-1",
@@ -71,6 +78,13 @@ describe("stack config", () => {
       register: false,
       extensions: ["siderolabs/iscsi-tools", "siderolabs/qemu-guest-agent", "siderolabs/util-linux-tools"],
       extraKernelArgs: ["net.ifnames=0"],
+    });
+    assert.deepEqual(config.addons, {
+      prometheusOperatorCrds: { enabled: false },
+      cilium: { enabled: false, values: {} },
+      gatewayApi: { enabled: true },
+      rookCeph: { enabled: true, blockPool: false, operatorValues: { monitoring: { enabled: true } }, clusterValues: { toolbox: { enabled: false } } },
+      linkerd: { enabled: true, trustAnchorValidityHours: 1000, issuerValidityHours: 100, values: { controllerReplicas: 2 } },
     });
     assert.deepEqual(config.nodes[0], {
       name: "cp-1",

@@ -1,0 +1,106 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import pins from "../../toolchain/versions.json";
+import type { AddonSettings } from "../../config/schema";
+import { Cilium } from "./cilium";
+import { CrdManifests } from "./crd-manifests";
+import { Linkerd } from "./linkerd";
+import { RookCeph } from "./rook-ceph";
+import type { StorageNode, Values } from "./values";
+
+export interface PlatformAddonsArgs {
+  /** Which add-ons, with their value overrides (stack config `talos-cluster:addons`). Required. */
+  readonly addons: AddonSettings;
+  /** The cluster's kubeconfig (from its bootstrap). Required; secret. */
+  readonly kubeconfig: pulumi.Input<string>;
+  readonly podCidr: string;
+  readonly nodes: readonly (StorageNode & { readonly role: "controlplane" | "worker" })[];
+  /**
+   * The health gate with Kubernetes checks, to run once the CNI is in: given what it must wait
+   * for, resolves when Talos reports the cluster healthy. Required.
+   */
+  readonly healthyAfter: (after: pulumi.Resource[]) => pulumi.Output<string>;
+}
+
+/**
+ * The cluster's add-ons, in order: kubeconfig -> CRDs (prometheus-operator, Gateway API) ->
+ * Cilium -> cluster healthy with its CNI -> Rook Ceph, Linkerd.
+ */
+export class PlatformAddons extends pulumi.ComponentResource {
+  public readonly provider: k8s.Provider;
+  public readonly healthy?: pulumi.Output<string>;
+
+  constructor(name: string, args: PlatformAddonsArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("talos-cluster:addons:Platform", name, {}, opts);
+    const { addons } = args;
+    // Every add-on goes through this provider, built from our own kubeconfig output.
+    this.provider = new k8s.Provider(`${name}-kubernetes`, { kubeconfig: args.kubeconfig, enableServerSideApply: true }, { parent: this });
+    const provider = this.provider;
+    const child = { parent: this };
+
+    const crds: pulumi.Resource[] = [];
+    if (addons.prometheusOperatorCrds.enabled) {
+      crds.push(new CrdManifests(`${name}-prometheus-operator-crds`, { ...pins.addons.prometheusOperatorCrds, provider }, child));
+    }
+    const gatewayApi = addons.gatewayApi.enabled
+      ? new CrdManifests(`${name}-gateway-api-crds`, { ...pins.addons.gatewayApi, provider }, child)
+      : undefined;
+    if (gatewayApi) crds.push(gatewayApi);
+
+    const ciliumAfter = crds;
+    const cilium = addons.cilium.enabled
+      ? new Cilium(
+          `${name}-cilium`,
+          {
+            chart: pins.addons.cilium,
+            facts: { podCidr: args.podCidr, hasWorkers: args.nodes.some((n) => n.role === "worker"), serviceMonitors: addons.prometheusOperatorCrds.enabled },
+            values: addons.cilium.values,
+            provider,
+            after: ciliumAfter,
+          },
+          child,
+        )
+      : undefined;
+
+    // Until the CNI runs nothing schedules; the remaining add-ons wait for a healthy cluster.
+    const healthAfter = cilium ? [cilium.release] : crds;
+    this.healthy = args.healthyAfter(healthAfter);
+    const healthy = this.healthy;
+    const afterHealthy = (values: pulumi.Input<Values>) => pulumi.all([healthy, values]).apply(([, v]) => v);
+
+    if (addons.rookCeph.enabled) {
+      new RookCeph(
+        `${name}-rook-ceph`,
+        {
+          operatorChart: pins.addons.rookCeph,
+          clusterChart: pins.addons.rookCephCluster,
+          nodes: args.nodes,
+          blockPool: addons.rookCeph.blockPool,
+          operatorValues: addons.rookCeph.operatorValues,
+          clusterValues: addons.rookCeph.clusterValues,
+          provider,
+          gate: afterHealthy,
+        },
+        child,
+      );
+    }
+    if (addons.linkerd.enabled) {
+      new Linkerd(
+        `${name}-linkerd`,
+        {
+          crdsChart: pins.addons.linkerdCrds,
+          controlPlaneChart: pins.addons.linkerdControlPlane,
+          ha: args.nodes.length >= 3,
+          trustAnchorValidityHours: addons.linkerd.trustAnchorValidityHours,
+          issuerValidityHours: addons.linkerd.issuerValidityHours,
+          values: addons.linkerd.values,
+          provider,
+          after: gatewayApi ? [gatewayApi] : [],
+          gate: afterHealthy,
+        },
+        child,
+      );
+    }
+    this.registerOutputs({ healthy: this.healthy });
+  }
+}

@@ -1,0 +1,228 @@
+// Platform add-ons under mocks: charts, pinned versions, namespaces, derived values, overrides,
+// switches, ordering, and the Linkerd certificates.
+import assert from "node:assert/strict";
+import path from "node:path";
+import pins from "../../toolchain/versions.json";
+import { ciliumValues, mergeValues, oddAtMost, rookClusterValues } from "../../components/addons/values";
+import { RecordedResource, Recorder, runProgram } from "../support/mocks";
+import { readStackFile } from "../support/stack-files";
+
+const root = path.resolve(__dirname, "..", "..");
+const stackConfig = (stack: string) => readStackFile(path.join(root, `Pulumi.${stack}.yaml`)).allConfig;
+const RELEASE = "kubernetes:helm.sh/v3:Release";
+const NAMESPACE = "kubernetes:core/v1:Namespace";
+const CONFIG_FILE = "kubernetes:yaml/v2:ConfigFile";
+const PRIVILEGED = { "pod-security.kubernetes.io/enforce": "privileged", "pod-security.kubernetes.io/warn": "privileged" };
+
+const inputsOf = (r: RecordedResource) => r.inputs as Record<string, any>;
+const shortName = (urn: string) => urn.split("::").pop();
+
+function withAddons(stack: string, addons: Record<string, unknown>, cluster: Record<string, unknown> = {}) {
+  const config = stackConfig(stack);
+  const current = JSON.parse(config["talos-cluster:addons"] ?? "{}");
+  config["talos-cluster:addons"] = JSON.stringify({ ...current, ...addons });
+  config["talos-cluster:cluster"] = JSON.stringify({ ...JSON.parse(config["talos-cluster:cluster"]!), ...cluster });
+  return config;
+}
+
+describe("add-ons: homelab (Cilium and prometheus-operator CRDs only, seed 000)", () => {
+  let recorder: Recorder;
+  before(async () => {
+    const run = await runProgram(stackConfig("homelab"), "homelab");
+    assert.equal(run.error, undefined, String(run.error));
+    recorder = run.recorder;
+  });
+
+  it("builds the Kubernetes provider from the cluster's kubeconfig and passes it to every add-on", () => {
+    const provider = recorder.named("tales-addons-kubernetes");
+    assert.deepEqual(inputsOf(provider), { kubeconfig: "kubeconfig of tales-cluster-kubeconfig", enableServerSideApply: "true" });
+    assert.deepEqual(provider.secretInputs, ["kubeconfig"]);
+    for (const r of recorder.resources.filter((r) => r.type.startsWith("kubernetes:"))) {
+      assert.ok(r.provider.startsWith(`${provider.urn}::`), r.name);
+    }
+  });
+
+  it("applies the pinned prometheus-operator CRDs", () => {
+    assert.deepEqual(inputsOf(recorder.named("tales-addons-prometheus-operator-crds-manifests")), { file: pins.addons.prometheusOperatorCrds.url });
+  });
+
+  it("installs the pinned Cilium chart with values derived from the cluster", () => {
+    const release = inputsOf(recorder.named("tales-addons-cilium-release"));
+    assert.equal(release.chart, "cilium");
+    assert.equal(release.version, pins.addons.cilium.version);
+    assert.deepEqual(release.repositoryOpts, { repo: "https://helm.cilium.io" });
+    assert.equal(release.namespace, "cilium");
+    const values = release.values; // any: read before deepEqual narrows it
+    assert.equal(values.k8sServiceHost, "localhost");
+    assert.equal(values.k8sServicePort, 7445);
+    assert.equal(values.ipv4NativeRoutingCIDR, "10.244.0.0/16");
+    assert.equal(values.kubeProxyReplacement, true);
+    assert.ok(!values.securityContext.capabilities.ciliumAgent.includes("SYS_MODULE"));
+    assert.deepEqual(values.hubble.relay, { enabled: true }); // a worker exists: no control-plane toleration
+    assert.deepEqual(release.values, ciliumValues({ podCidr: "10.244.0.0/16", hasWorkers: true, serviceMonitors: true }));
+  });
+
+  it("gives only Cilium's namespace the privileged pod-security labels", () => {
+    const namespaces = recorder.ofType(NAMESPACE);
+    assert.deepEqual(namespaces.map((n) => inputsOf(n).metadata), [{ name: "cilium", labels: PRIVILEGED }]);
+  });
+
+  it("orders CRDs before Cilium", () => {
+    const cilium = recorder.named("tales-addons-cilium-release");
+    assert.deepEqual(cilium.dependencies.map(shortName).sort(), ["tales-addons-cilium-namespace", "tales-addons-prometheus-operator-crds-manifests"]);
+  });
+
+  it("registers nothing for disabled add-ons", () => {
+    assert.equal(recorder.resources.filter((r) => /rook|linkerd|gateway/.test(r.name)).length, 0);
+    assert.equal(recorder.resources.filter((r) => r.type.startsWith("tls:")).length, 0);
+  });
+});
+
+describe("add-ons: deepthought (Rook on the HDDs, Gateway API, Linkerd HA, seed 003)", () => {
+  let recorder: Recorder;
+  before(async () => {
+    const run = await runProgram(stackConfig("deepthought"), "deepthought");
+    assert.equal(run.error, undefined, String(run.error));
+    recorder = run.recorder;
+  });
+
+  it("registers exactly these add-on resources", () => {
+    const counts: Record<string, number> = {};
+    for (const r of recorder.resources.filter((r) => r.name.startsWith("deepthought-addons"))) counts[r.type] = (counts[r.type] ?? 0) + 1;
+    assert.deepEqual(counts, {
+      "talos-cluster:addons:Platform": 1,
+      "pulumi:providers:kubernetes": 1,
+      "talos-cluster:addons:CrdManifests": 2,
+      [CONFIG_FILE]: 2,
+      "talos-cluster:addons:Cilium": 1,
+      "talos-cluster:addons:RookCeph": 1,
+      "talos-cluster:addons:Linkerd": 1,
+      [NAMESPACE]: 3,
+      [RELEASE]: 5,
+      "tls:index/privateKey:PrivateKey": 2,
+      "tls:index/selfSignedCert:SelfSignedCert": 1,
+      "tls:index/certRequest:CertRequest": 1,
+      "tls:index/locallySignedCert:LocallySignedCert": 1,
+    });
+  });
+
+  it("labels exactly the namespaces that need host access", () => {
+    assert.deepEqual(
+      recorder.ofType(NAMESPACE).map((n) => inputsOf(n).metadata).sort((a, b) => a.name.localeCompare(b.name)),
+      ["cilium", "linkerd", "rook-ceph"].map((name) => ({ name, labels: PRIVILEGED })),
+    );
+  });
+
+  it("applies the pinned Gateway API standard channel", () => {
+    assert.deepEqual(inputsOf(recorder.named("deepthought-addons-gateway-api-crds-manifests")), { file: pins.addons.gatewayApi.url });
+  });
+
+  it("installs the Rook operator, then a cluster on exactly the listed data disks", () => {
+    const operator = inputsOf(recorder.named("deepthought-addons-rook-ceph-operator"));
+    assert.deepEqual([operator.chart, operator.version, operator.repositoryOpts.repo, operator.namespace], ["rook-ceph", pins.addons.rookCeph.version, "https://charts.rook.io/release", "rook-ceph"]);
+    const cluster = recorder.named("deepthought-addons-rook-ceph-cluster");
+    const values = inputsOf(cluster).values;
+    assert.equal(inputsOf(cluster).chart, "rook-ceph-cluster");
+    assert.deepEqual(values.cephClusterSpec.storage, {
+      useAllNodes: false,
+      useAllDevices: false,
+      nodes: [
+        { name: "deepthought-cp-1", devices: [{ name: "sda" }] },
+        { name: "deepthought-worker-1", devices: [{ name: "sda" }, { name: "sdb" }] },
+        { name: "deepthought-worker-2", devices: [{ name: "sda" }, { name: "sdb" }] },
+      ],
+    });
+    assert.equal(values.cephClusterSpec.mon.count, 3);
+    assert.equal(values.cephBlockPools[0].spec.replicated.size, 3);
+    assert.equal(values.cephBlockPools[0].storageClass.isDefault, true);
+    assert.ok(!JSON.stringify(values).includes("nvme0n1"), "the install disk is never given to Ceph");
+    assert.ok(cluster.dependencies.map(shortName).includes("deepthought-addons-rook-ceph-operator"));
+  });
+
+  it("installs Linkerd's CRDs, then an HA control plane with our certificates and proxy-init as root", () => {
+    const crds = inputsOf(recorder.named("deepthought-addons-linkerd-crds"));
+    assert.deepEqual([crds.chart, crds.version, crds.namespace, crds.values], ["linkerd-crds", pins.addons.linkerdCrds.version, "linkerd", { installGatewayAPI: false }]);
+    const controlPlane = recorder.named("deepthought-addons-linkerd-control-plane");
+    const values = inputsOf(controlPlane).values;
+    assert.equal(inputsOf(controlPlane).chart, "linkerd-control-plane");
+    assert.equal(values.proxyInit.runAsRoot, true);
+    assert.equal(values.controllerReplicas, 3);
+    assert.equal(values.enablePodAntiAffinity, true);
+    assert.equal(values.identityTrustAnchorsPEM, "deepthought-addons-linkerd-trust-anchor-cert");
+    assert.deepEqual(values.identity.issuer.tls, { crtPEM: "deepthought-addons-linkerd-issuer-cert", keyPEM: "deepthought-addons-linkerd-issuer-key-private-key" });
+    assert.deepEqual(controlPlane.secretInputs, ["values"]);
+    assert.ok(controlPlane.dependencies.map(shortName).includes("deepthought-addons-linkerd-crds"));
+    assert.ok(recorder.named("deepthought-addons-linkerd-crds").dependencies.map(shortName).includes("deepthought-addons-gateway-api-crds-manifests"));
+  });
+
+  it("signs the issuer (1 year, CA) with the trust anchor (10 years, CA), both ECDSA P-256 and secret", () => {
+    const anchorKey = inputsOf(recorder.named("deepthought-addons-linkerd-trust-anchor-key"));
+    const issuerKey = inputsOf(recorder.named("deepthought-addons-linkerd-issuer-key"));
+    assert.deepEqual(anchorKey, { algorithm: "ECDSA", ecdsaCurve: "P256" });
+    assert.deepEqual(issuerKey, { algorithm: "ECDSA", ecdsaCurve: "P256" });
+    const anchor = recorder.named("deepthought-addons-linkerd-trust-anchor");
+    assert.equal(inputsOf(anchor).isCaCertificate, true);
+    assert.equal(inputsOf(anchor).validityPeriodHours, 87600);
+    assert.equal(inputsOf(anchor).privateKeyPem, "deepthought-addons-linkerd-trust-anchor-key-private-key");
+    const issuer = recorder.named("deepthought-addons-linkerd-issuer");
+    assert.deepEqual(
+      { ca: inputsOf(issuer).caCertPem, caKey: inputsOf(issuer).caPrivateKeyPem, isCa: inputsOf(issuer).isCaCertificate, hours: inputsOf(issuer).validityPeriodHours },
+      { ca: "deepthought-addons-linkerd-trust-anchor-cert", caKey: "deepthought-addons-linkerd-trust-anchor-key-private-key", isCa: true, hours: 8760 },
+    );
+    assert.deepEqual(issuer.dependencies.map(shortName).sort(), ["deepthought-addons-linkerd-issuer-request", "deepthought-addons-linkerd-trust-anchor", "deepthought-addons-linkerd-trust-anchor-key"]);
+    assert.ok(anchor.additionalSecretOutputs.includes("certPem"));
+    assert.ok(issuer.additionalSecretOutputs.includes("certPem"));
+    for (const key of ["deepthought-addons-linkerd-trust-anchor-key", "deepthought-addons-linkerd-issuer-key"]) {
+      assert.ok(recorder.named(key).additionalSecretOutputs.includes("privateKeyPem"), key);
+    }
+  });
+
+  it("orders kubeconfig -> CRDs -> Cilium -> healthy cluster -> Rook and Linkerd", () => {
+    const deps = (name: string) => recorder.named(name).dependencies.map(shortName);
+    assert.deepEqual(deps("deepthought-addons-cilium-release").sort(), [
+      "deepthought-addons-cilium-namespace",
+      "deepthought-addons-gateway-api-crds-manifests",
+      "deepthought-addons-prometheus-operator-crds-manifests",
+    ]);
+    // the health gate carries its own dependencies (Cilium, the kubeconfig) into the releases after it
+    for (const later of ["deepthought-addons-rook-ceph-operator", "deepthought-addons-linkerd-crds"]) {
+      assert.ok(deps(later).includes("deepthought-addons-cilium-release"), later);
+      assert.ok(deps(later).includes("deepthought-cluster-kubeconfig"), later);
+    }
+    const health = recorder.invokesOf("talos:cluster/getHealth:getHealth");
+    assert.deepEqual(health.map((h) => h.inputs.skipKubernetesChecks).sort(), [false, true]);
+  });
+});
+
+describe("add-on switches and overrides", () => {
+  it("merges stack values over the derived ones, objects key by key, lists replaced", () => {
+    assert.deepEqual(mergeValues({ a: { b: 1, c: [1, 2] }, d: 1 }, { a: { c: [3] }, e: 2 }), { a: { b: 1, c: [3] }, d: 1, e: 2 });
+  });
+
+  it("passes a Cilium override through to the release", async () => {
+    const run = await runProgram(withAddons("homelab", { cilium: { enabled: true, values: { hubble: { ui: { enabled: false } }, debug: { enabled: true } } } }), "override");
+    const values = inputsOf(run.recorder.named("tales-addons-cilium-release")).values;
+    assert.deepEqual(values.hubble.ui, { enabled: false });
+    assert.deepEqual(values.hubble.relay, { enabled: true });
+    assert.deepEqual(values.debug, { enabled: true });
+  });
+
+  it("lets Hubble tolerate control planes when there are no workers", () => {
+    const values = ciliumValues({ podCidr: "10.244.0.0/16", hasWorkers: false, serviceMonitors: false }) as any;
+    assert.deepEqual(values.hubble.relay.tolerations, [{ key: "node-role.kubernetes.io/control-plane", operator: "Exists", effect: "NoSchedule" }]);
+    assert.equal(values.prometheus.serviceMonitor.enabled, false);
+  });
+
+  it("sizes Ceph for small clusters", () => {
+    assert.equal(oddAtMost(2, 3), 1);
+    assert.equal(oddAtMost(5, 3), 3);
+    const single = rookClusterValues([{ name: "a", dataDisks: ["/dev/sdb"] }], false) as any;
+    assert.equal(single.cephClusterSpec.mon.count, 1);
+    assert.deepEqual(single.cephBlockPools, []);
+  });
+
+  it("registers no add-on at all when the stack only renders configs", async () => {
+    const run = await runProgram(withAddons("deepthought", {}, { applyNodes: false }), "render");
+    assert.equal(run.recorder.resources.filter((r) => r.type.startsWith("kubernetes:") || r.type.startsWith("tls:") || r.type.includes(":addons:")).length, 0);
+  });
+});
