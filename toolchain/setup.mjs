@@ -117,11 +117,12 @@ function prepareModule(spec, workDir) {
 }
 
 /**
- * A Terraform provider bridged by a small module of ours (spec.bridge.source): go.mod is made
- * from the pins, then the bridge's tfgen writes the schema and metadata the plugin embeds.
+ * A plugin from a small module of ours (spec.localModule.source) on top of pinned modules:
+ * go.mod is made from the pins. For a bridged Terraform provider (localModule.tfgen), the
+ * bridge's tfgen then writes the schema and metadata the plugin embeds.
  */
-function prepareBridge(spec, workDir) {
-  const { bridge } = spec;
+function prepareLocalModule(spec, workDir) {
+  const bridge = spec.localModule;
   fs.rmSync(workDir, { recursive: true, force: true });
   fs.cpSync(path.join(root, bridge.source), workDir, { recursive: true });
   run("go", ["mod", "init", bridge.module], { cwd: workDir, env: goEnv() });
@@ -130,6 +131,7 @@ function prepareBridge(spec, workDir) {
     ...Object.entries(bridge.replace ?? {}).map(([mod, target]) => `-replace=${mod}=${target}`),
   ];
   run("go", ["mod", "edit", ...edits], { cwd: workDir, env: goEnv() });
+  if (!bridge.tfgen) return;
   const tfgen = path.join(workDir, "tfgen");
   goBuild({ ...spec, package: bridge.tfgen }, workDir, tfgen);
   const pluginDir = path.join(workDir, spec.package);
@@ -160,7 +162,7 @@ function ensureBinary(spec) {
   }
   if (checkOnly) throw new StepError(`${spec.binary} ${spec.version} is neither installed nor cached`);
   const workDir = path.join(cacheRoot, "src", `${spec.binary}-${spec.version}`);
-  if (spec.bridge) prepareBridge(spec, workDir);
+  if (spec.localModule) prepareLocalModule(spec, workDir);
   else prepareModule(spec, workDir);
   const tmpOut = `${cached}.tmp`;
   fs.mkdirSync(path.dirname(cached), { recursive: true });
@@ -173,17 +175,17 @@ function ensureBinary(spec) {
 
 /** Where a binary comes from, for the setup log. */
 function origin(spec) {
-  if (!spec.bridge) return `${spec.module}@${spec.moduleVersion}`;
-  return Object.entries(spec.bridge.requires).map(([m, v]) => `${m}@${v}`).join(" + ");
+  if (!spec.localModule) return `${spec.module}@${spec.moduleVersion}`;
+  return Object.entries(spec.localModule.requires).map(([m, v]) => `${m}@${v}`).join(" + ");
 }
 
 /** Where a build of this spec is cached; our own sources added to a module are part of the key. */
 function cachedBinary(spec) {
-  const ours = [...Object.keys(spec.addFiles ?? {}), ...(spec.bridge ? filesUnder(spec.bridge.source) : [])];
+  const ours = [...Object.keys(spec.addFiles ?? {}), ...(spec.localModule ? filesUnder(spec.localModule.source) : [])];
   const hash = createHash("sha256").update(JSON.stringify(spec));
   for (const from of ours) hash.update(from).update(fs.readFileSync(path.join(root, from)));
   const key = ours.length ? `-${hash.digest("hex").slice(0, 10)}` : "";
-  return path.join(cacheRoot, "bin", `${spec.binary}-${spec.version}-${spec.moduleVersion ?? "bridged"}${key}`, spec.binary);
+  return path.join(cacheRoot, "bin", `${spec.binary}-${spec.version}-${spec.moduleVersion ?? "local"}${key}`, spec.binary);
 }
 
 function filesUnder(dir) {

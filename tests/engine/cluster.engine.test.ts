@@ -11,8 +11,15 @@ const LOOPBACK_NODES = [
   { name: "talos-worker-1", role: "worker", platform: "synology-vm", address: "127.0.0.12" },
 ];
 
+// These tests are about nodes: a stack that applies them runs Talos's flannel and no add-ons
+// (add-ons are previewed in example-stacks; with no reachable node they could only fail).
+const withoutAddons = {
+  cni: "flannel",
+  addons: { "talos-cluster:addons": { cilium: { enabled: false }, prometheusOperatorCrds: { enabled: false } } },
+};
 const clusterSettings = (applyNodes: boolean) => ({
-  "talos-cluster:cluster": { name: "tales", protectSecrets: false, applyNodes, talosApiTimeout: "5s" },
+  "talos-cluster:cluster": { name: "tales", protectSecrets: false, applyNodes, talosApiTimeout: "5s", ...(applyNodes ? { cni: withoutAddons.cni } : {}) },
+  ...(applyNodes ? withoutAddons.addons : {}),
   // No network here: registering with the factory is its own test (unit: the ID check).
   "talos-cluster:imageFactory": { register: false },
   "talos-cluster:nodes": LOOPBACK_NODES,
@@ -184,7 +191,8 @@ describe("engine: homelab layout with every node on a closed loopback port", fun
 
   it("a preview now plans exactly the missing node steps", async () => {
     const preview = await first.preview({ color: "never" });
-    assert.deepEqual(preview.changeSummary, { create: 4, same: 9 }); // 2 applies, bootstrap, kubeconfig
+    // 2 applies, bootstrap, kubeconfig, and the Kubernetes provider built from that kubeconfig
+    assert.deepEqual(preview.changeSummary, { create: 5, same: 10 });
   });
 
   it("keeps private keys out of the state file", () => {

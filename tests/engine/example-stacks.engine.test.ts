@@ -16,17 +16,31 @@ describe("engine: preview of the committed example stacks", function () {
   });
   after(() => project?.cleanup());
 
-  for (const [name, creates] of [
-    ["homelab", 14],
-    ["deepthought", 16],
-  ] as const) {
-    it(`previews ${name} offline with every resource to create`, async () => {
+  const core = ["talos:machine:Secrets", "talos:imageFactory:Schematic", "talos:machine:ConfigurationApply", "talos:machine:Bootstrap", "talos:cluster:Kubeconfig"];
+  const addonCore = ["pulumi:providers:kubernetes", "kubernetes:yaml/v2:ConfigFile", "kubernetes:core/v1:Namespace", "kubernetes:helm.sh/v3:Release"];
+  const cases = [
+    { name: "homelab", creates: 21, types: [...core, ...addonCore], names: ["tales-addons-prometheus-operator-crds-manifests", "tales-addons-cilium-release"] },
+    {
+      name: "deepthought",
+      creates: 38,
+      types: [...core, ...addonCore, "tls:index:PrivateKey", "tls:index:SelfSignedCert", "tls:index:CertRequest", "tls:index:LocallySignedCert"],
+      names: [
+        "deepthought-addons-gateway-api-crds-manifests",
+        "deepthought-addons-cilium-release",
+        "deepthought-addons-rook-ceph-operator",
+        "deepthought-addons-rook-ceph-cluster",
+        "deepthought-addons-linkerd-crds",
+        "deepthought-addons-linkerd-control-plane",
+      ],
+    },
+  ];
+  for (const { name, creates, types, names } of cases) {
+    it(`previews ${name} offline, listing every resource and add-on`, async () => {
       const stack = await project.committedStack(name);
       const preview = await stack.preview({ color: "never" });
       assert.deepEqual(preview.changeSummary, { create: creates });
-      for (const type of ["talos:machine:Secrets", "talos:imageFactory:Schematic", "talos:machine:ConfigurationApply", "talos:machine:Bootstrap", "talos:cluster:Kubeconfig"]) {
-        assert.match(preview.stdout, new RegExp(`\\+ +${type} `), `${type} missing from the ${name} preview`);
-      }
+      for (const type of types) assert.match(preview.stdout, new RegExp(`\\+ +${type} `), `${type} missing from the ${name} preview`);
+      for (const resource of names) assert.match(preview.stdout, new RegExp(` ${resource} create`), `${resource} missing from the ${name} preview`);
     });
   }
 });
