@@ -3,6 +3,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import path from "node:path";
 import { PlatformAddons } from "./components/addons/platform-addons";
+import { HetznerCloud } from "./components/hetzner/hetzner-cloud";
 import { TalosCluster } from "./components/talos/talos-cluster";
 import { readPatchFiles } from "./config/patch-files";
 import { parseStackConfig, projectConfig, StackConfigError } from "./config/schema";
@@ -21,9 +22,19 @@ function load() {
 
 const { config, patchFiles } = load();
 
+// Hetzner Cloud: the network, firewall, API load balancer and servers the cluster runs on.
+const hetzner =
+  config.hetzner &&
+  new HetznerCloud(`${config.cluster.name}-hetzner`, {
+    clusterName: config.cluster.name,
+    settings: config.hetzner,
+    token: pulumi.secret(config.hcloudToken!),
+  });
+
 const cluster = new TalosCluster(config.cluster.name, {
   config,
   patchFiles,
+  infrastructure: hetzner,
   importSecretsFrom: config.secretsYaml === undefined ? undefined : writeSecretsImportFile(config.secretsYaml),
 });
 
@@ -40,7 +51,8 @@ const addons =
   });
 
 export const clusterName = config.cluster.name;
-export const endpoint = config.cluster.endpoint;
+export const endpoint = config.cluster.endpoint ?? hetzner?.endpoint;
+export const loadBalancerIp = hetzner?.loadBalancerIp;
 export const talosVersion = config.cluster.talosVersion;
 export const kubernetesVersion = config.cluster.kubernetesVersion;
 export const schematicId = cluster.schematic.id;

@@ -20,8 +20,17 @@ export function crossFieldChecks(value: unknown, ctx: Ctx): void {
   const nodes = Array.isArray(root.nodes) ? root.nodes.map(record) : [];
   checkUnique(nodes, "name", ctx);
   checkUnique(nodes, "address", ctx);
-  // A missing node list is already reported as required; counting its control planes adds noise.
-  if (Array.isArray(root.nodes)) checkControlPlanes(nodes, cluster, ctx);
+  if (root.hetzner !== undefined) {
+    if (root.nodes !== undefined) issue(ctx, ["nodes"], "must not be set for a Hetzner cluster: its servers come from hetzner.pools");
+    checkHetzner(record(root.hetzner), cluster, root.hcloudToken, ctx);
+  } else if (root.nodes === undefined) {
+    issue(ctx, ["nodes"], "required");
+  } else if (Array.isArray(root.nodes)) {
+    checkControlPlanes(nodes.map((n) => n.role), ["nodes"], "nodes", cluster, ctx);
+  }
+  if (root.hcloudToken !== undefined && root.hetzner === undefined) {
+    issue(ctx, ["hcloudToken"], "is set but the stack has no talos-cluster:hetzner section");
+  }
   checkNetworks(cluster, nodes, ctx);
   checkDisks(nodes, ctx);
   checkAddons(record(root.addons), cluster, nodes, ctx);
@@ -48,25 +57,26 @@ function checkAddons(addons: Record<string, unknown>, cluster: Record<string, un
   }
 }
 
-function checkUnique(nodes: Record<string, unknown>[], field: "name" | "address", ctx: Ctx) {
+function checkUnique(items: Record<string, unknown>[], field: "name" | "address", ctx: Ctx, list = "nodes") {
   const seen = new Map<string, number>();
-  nodes.forEach((node, i) => {
-    const v = str(node[field]);
+  const path = list.split(".");
+  items.forEach((item, i) => {
+    const v = str(item[field]);
     if (v === undefined) return;
     const first = seen.get(v);
     if (first === undefined) seen.set(v, i);
-    else issue(ctx, ["nodes", i, field], `duplicate ${field} "${v}", already used by nodes[${first}]`);
+    else issue(ctx, [...path, i, field], `duplicate ${field} "${v}", already used by ${list}[${first}]`);
   });
 }
 
-function checkControlPlanes(nodes: Record<string, unknown>[], cluster: Record<string, unknown>, ctx: Ctx) {
-  const count = nodes.filter((n) => n.role === "controlplane").length;
+function checkControlPlanes(roles: unknown[], path: Path, what: string, cluster: Record<string, unknown>, ctx: Ctx) {
+  const count = roles.filter((r) => r === "controlplane").length;
   if (count === 0) {
-    issue(ctx, ["nodes"], "needs at least one node with role \"controlplane\" (it runs etcd and the Kubernetes API)");
+    issue(ctx, path, `needs at least one ${what === "nodes" ? "node" : "server"} with role "controlplane" (it runs etcd and the Kubernetes API)`);
   } else if (count % 2 === 0 && cluster.allowEvenControlPlanes !== true) {
     issue(
       ctx,
-      ["nodes"],
+      path,
       `has ${count} control planes: refused, because etcd needs a majority and ${count} members tolerate no more failures than ${count - 1}; ` +
         `use ${count - 1} or ${count + 1}, or set cluster.allowEvenControlPlanes: true to accept it`,
     );
@@ -110,6 +120,44 @@ function safeHostname(url: string): string {
     return new URL(url).hostname;
   } catch {
     return "";
+  }
+}
+
+/** Where pool k's n-th server (n from 1) sits in the subnet: each pool owns a block of 50 addresses. */
+export function hetznerAddressOffset(pool: number, n: number): number {
+  return 10 + 50 * pool + n;
+}
+
+function checkHetzner(hetzner: Record<string, unknown>, cluster: Record<string, unknown>, token: unknown, ctx: Ctx) {
+  if (token === undefined) {
+    issue(ctx, ["hcloudToken"], "required for a Hetzner cluster: pulumi config set --secret hcloud:token <token>");
+  }
+  const pools = Array.isArray(hetzner.pools) ? hetzner.pools.map(record) : [];
+  checkUnique(pools, "name", ctx, "hetzner.pools");
+  const roles = pools.flatMap((p) => Array.from({ length: typeof p.count === "number" && p.count > 0 ? p.count : 0 }, () => p.role));
+  if (pools.length) checkControlPlanes(roles, ["hetzner", "pools"], "servers", cluster, ctx);
+
+  const network = parseCidr(str(hetzner.networkCidr) ?? "10.0.0.0/16");
+  const subnet = parseCidr(str(hetzner.subnetCidr) ?? "10.0.1.0/24");
+  for (const [field, range] of [["podCidr", parseCidr(str(cluster.podCidr) ?? "10.244.0.0/16")], ["serviceCidr", parseCidr(str(cluster.serviceCidr) ?? "10.96.0.0/12")]] as const) {
+    if (network && range && overlaps(network, range)) {
+      issue(ctx, ["hetzner", "networkCidr"], `${network.text} overlaps ${field} ${range.text}; the private network must be outside the pod and service networks`);
+    }
+  }
+  if (network && subnet && !(subnet.first >= network.first && subnet.last <= network.last)) {
+    issue(ctx, ["hetzner", "subnetCidr"], `${subnet.text} is not inside networkCidr ${network.text}`);
+  }
+  if (subnet) {
+    pools.forEach((p, k) => {
+      const count = typeof p.count === "number" ? p.count : 0;
+      if (count > 0 && subnet.first + hetznerAddressOffset(k, count) >= subnet.last) {
+        issue(ctx, ["hetzner", "pools", k, "count"], `${count} servers do not fit in subnet ${subnet.text} (pool ${k + 1} starts at offset ${hetznerAddressOffset(k, 1)})`);
+      }
+    });
+  }
+  const image = record(hetzner.image);
+  if (hetzner.image !== undefined && (image.snapshotId === undefined) === (image.selector === undefined)) {
+    issue(ctx, ["hetzner", "image"], "needs exactly one of snapshotId or selector");
   }
 }
 

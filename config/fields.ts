@@ -75,3 +75,6 @@ export const kernelArg = z
 
 /** A memory quantity in binary units, e.g. 512Mi or 1Gi. */
 export const memoryQuantity = z.string().regex(/^\d+(Ki|Mi|Gi)$/, "must be a memory quantity like 512Mi or 1Gi");
+
+/** A Hetzner location code: fsn1, nbg1, hel1, ash, hil, sin. */
+export const hetznerLocation = z.string().regex(/^[a-z]{3}[0-9]?$/, "must be a Hetzner location like fsn1, nbg1, hel1, ash, hil or sin");

@@ -39,3 +39,7 @@ export function overlaps(a: Cidr, b: Cidr): boolean {
 export function contains(cidr: Cidr, ip: number): boolean {
   return ip >= cidr.first && ip <= cidr.last;
 }
+
+export function formatIpv4(ip: number): string {
+  return [24, 16, 8, 0].map((shift) => Math.floor(ip / 2 ** shift) % 256).join(".");
+}

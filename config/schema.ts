@@ -3,7 +3,8 @@
 import { z } from "zod";
 import { secretsBundleProblems } from "../components/talos/secrets-bundle";
 import pins from "../toolchain/versions.json";
-import { crossFieldChecks } from "./checks";
+import { crossFieldChecks, hetznerAddressOffset } from "./checks";
+import { formatIpv4, parseCidr } from "./ip";
 import {
   cidr,
   diskPath,
@@ -13,6 +14,7 @@ import {
   httpsEndpoint,
   interfaceAddress,
   ipv4,
+  hetznerLocation,
   kernelArg,
   kubernetesVersion,
   labels,
@@ -26,6 +28,8 @@ export const CONFIG_NAMESPACE = "talos-cluster";
 
 /** Platforms a node can run on. Each has its own patch folder, patches/platform/<platform>/. */
 export const PLATFORMS = ["synology-vm", "bare-metal"] as const;
+/** Nodes of the Hetzner Cloud platform come from `talos-cluster:hetzner.pools`, never from `nodes`. */
+export const HETZNER_PLATFORM = "hetzner-cloud";
 export type Platform = (typeof PLATFORMS)[number];
 
 /** The extension every Synology VM needs (seed 000: the VMM talks to the guest through it). */
@@ -149,10 +153,61 @@ const addonsSchema = z.strictObject({
     .default({ enabled: false, trustAnchorValidityHours: 87600, issuerValidityHours: 8760, values: {} }),
 });
 
+const hetznerPoolSchema = z.strictObject({
+  /** Pool name; servers are named <cluster>-<pool>-<n>, n from 1. */
+  name: dnsLabel,
+  role: z.enum(["controlplane", "worker"]),
+  /** Servers in the pool. Lowering it removes the highest-numbered ones, reset gracefully first. */
+  count: z.number().int().min(0).max(40, "must be at most 40 (each pool owns a block of 50 private addresses)"),
+  serverType: z.string().regex(/^[a-z]+[0-9]+[a-z]*$/, "must be a Hetzner server type like cpx21 or cax11"),
+  /** Default: hetzner.location. */
+  location: hetznerLocation.optional(),
+  labels: labels.default({}),
+  taints: taints.default({}),
+});
+
+const hetznerSchema = z.strictObject({
+  /** Default location of servers and of the load balancer. Default: fsn1. */
+  location: hetznerLocation.default("fsn1"),
+  /** Private network and its subnet; neither may overlap the pod or service CIDR (seed 004). */
+  networkCidr: cidr.default("10.0.0.0/16"),
+  subnetCidr: cidr.default("10.0.1.0/24"),
+  /** The Talos image: a snapshot ID, or the newest snapshot matching a label selector. */
+  image: z.strictObject({
+    snapshotId: z.number().int().positive().optional(),
+    selector: z.string().min(1).optional(),
+  }),
+  /** Who may reach the Talos API (50000) and the Kubernetes API (6443) on the servers. */
+  adminCidrs: z.array(cidr).min(1, "needs at least one network allowed to reach the Talos and Kubernetes APIs"),
+  /** More inbound rules (e.g. 80/443 for an ingress); nothing else is open from the internet. */
+  extraFirewallRules: z
+    .array(
+      z.strictObject({
+        protocol: z.enum(["tcp", "udp"]),
+        port: z.string().regex(/^\d{1,5}(-\d{1,5})?$/, "must be a port or range like 443 or 30000-32767"),
+        sourceIps: z.array(cidr).min(1),
+        description: z.string().optional(),
+      }),
+    )
+    .default([]),
+  /** Load balancer type for the API endpoint. Default: lb11. */
+  loadBalancerType: z.string().regex(/^lb[0-9]+$/, "must be a load balancer type like lb11").default("lb11"),
+  /** KubeSpan (WireGuard between nodes, seed 002). Default: false. */
+  kubespan: z.boolean().default(false),
+  /** LUKS2 encryption of the STATE and EPHEMERAL partitions, keyed to each node (seed 002). Default: false. */
+  diskEncryption: z.boolean().default(false),
+  pools: z.array(hetznerPoolSchema).min(1, "needs at least one pool"),
+});
+
 const rawSchema = z.strictObject({
   cluster: clusterSchema,
   imageFactory: imageFactorySchema.default({ url: "https://factory.talos.dev", register: true, extensions: [], extraKernelArgs: [] }),
-  nodes: z.array(nodeSchema),
+  /** The machines of a Synology or bare-metal cluster; a Hetzner cluster lists pools instead. */
+  nodes: z.array(nodeSchema).optional(),
+  /** Hetzner Cloud: network, firewall, load balancer and servers from pools. */
+  hetzner: hetznerSchema.optional(),
+  /** The Hetzner API token, from the encrypted stack secret `hcloud:token`. */
+  hcloudToken: z.string().regex(/^[A-Za-z0-9]{64}$/, "must be a 64-character Hetzner Cloud API token").optional(),
   /** Platform add-ons, installed once the cluster is bootstrapped (skipped when cluster.applyNodes is false). */
   addons: addonsSchema.default(addonsSchema.parse({})),
   /** Contents of a `talosctl gen secrets` file, as an encrypted stack secret. Default: generated. */
@@ -165,24 +220,53 @@ const rawSchema = z.strictObject({
 export type RawStackConfig = z.infer<typeof rawSchema>;
 export type NodeSettings = z.infer<typeof nodeSchema>;
 export type AddonSettings = z.infer<typeof addonsSchema>;
+export type HetznerSettings = z.infer<typeof hetznerSchema>;
+
+/** A Hetzner server's node: pool k's n-th server (from 1) sits at subnet offset 10 + 50k + n. */
+export function hetznerNodes(clusterName: string, hetzner: HetznerSettings) {
+  const subnet = parseCidr(hetzner.subnetCidr)!;
+  return hetzner.pools.flatMap((pool, k) =>
+    Array.from({ length: pool.count }, (_, i) => ({
+      name: `${clusterName}-${pool.name}-${i + 1}`,
+      role: pool.role,
+      platform: HETZNER_PLATFORM,
+      address: formatIpv4(subnet.first + hetznerAddressOffset(k, i + 1)),
+      // Hetzner Cloud servers boot from one virtio disk.
+      installDisk: "/dev/sda",
+      dataDisks: [] as string[],
+      network: undefined,
+      labels: pool.labels,
+      taints: pool.taints,
+      patches: [] as string[],
+      pool: pool.name,
+      serverType: pool.serverType,
+      location: pool.location ?? hetzner.location,
+    })),
+  );
+}
 
 /** Defaults that depend on other fields, filled once validation passed. */
-function deriveDefaults(raw: RawStackConfig) {
-  const controlPlanes = raw.nodes.filter((n) => n.role === "controlplane");
-  const workers = raw.nodes.filter((n) => n.role === "worker");
+function deriveDefaults(input: RawStackConfig) {
+  const { hcloudToken, ...raw } = input;
+  const nodes = raw.hetzner ? hetznerNodes(raw.cluster.name, raw.hetzner) : raw.nodes!.map((n) => ({ ...n, platform: n.platform as Platform | typeof HETZNER_PLATFORM }));
+  const controlPlanes = nodes.filter((n) => n.role === "controlplane");
+  const workers = nodes.filter((n) => n.role === "worker");
   const extensions = [...raw.imageFactory.extensions];
-  if (raw.nodes.some((n) => n.platform === "synology-vm") && !extensions.includes(QEMU_GUEST_AGENT)) {
+  if (nodes.some((n) => n.platform === "synology-vm") && !extensions.includes(QEMU_GUEST_AGENT)) {
     extensions.push(QEMU_GUEST_AGENT);
   }
   return {
     ...raw,
+    // Secret, and kept apart so it can only reach the provider that needs it.
+    hcloudToken,
     cluster: {
       ...raw.cluster,
-      endpoint: raw.cluster.endpoint ?? `https://${controlPlanes[0]!.address}:6443`,
+      // A Hetzner cluster's endpoint is its load balancer, known once it exists.
+      endpoint: raw.cluster.endpoint ?? (raw.hetzner ? undefined : `https://${controlPlanes[0]!.address}:6443`),
       allowSchedulingOnControlPlanes: raw.cluster.allowSchedulingOnControlPlanes ?? workers.length === 0,
     },
     imageFactory: { ...raw.imageFactory, extensions: [...extensions].sort() },
-    nodes: raw.nodes.map((n) => ({ ...n, network: n.network && { ...n.network, nameservers: n.network.nameservers ?? [n.network.gateway] } })),
+    nodes: nodes.map((n) => ({ ...n, network: n.network && { ...n.network, nameservers: n.network.nameservers ?? [n.network.gateway] } })),
   };
 }
 
@@ -202,7 +286,8 @@ export class StackConfigError extends Error {
 
 function formatPath(path: readonly PropertyKey[]): string {
   const [key, ...rest] = path;
-  let out = `${CONFIG_NAMESPACE}:${String(key ?? "")}`;
+  // The token lives in the hcloud provider's own namespace.
+  let out = key === "hcloudToken" ? "hcloud:token" : `${CONFIG_NAMESPACE}:${String(key ?? "")}`;
   for (const part of rest) out += typeof part === "number" ? `[${part}]` : `.${String(part)}`;
   return out;
 }
@@ -233,6 +318,7 @@ export function parseStackConfig(raw: Record<string, unknown>): StackConfig {
  */
 export function projectConfig(all: Record<string, string>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
+  if (all["hcloud:token"] !== undefined) out.hcloudToken = all["hcloud:token"];
   for (const [fullKey, text] of Object.entries(all)) {
     const [namespace, key] = fullKey.split(":", 2);
     if (namespace !== CONFIG_NAMESPACE || key === undefined) continue;

@@ -6,6 +6,8 @@ type ClientConfiguration = talos.types.input.machine.BootstrapClientConfiguratio
 export interface ClusterBootstrapArgs {
   /** Address of the control plane that bootstraps etcd. Required. */
   readonly bootstrapNode: string;
+  /** Where to reach the Talos API (e.g. a load balancer). Default: the bootstrap node itself. */
+  readonly endpoint?: pulumi.Input<string>;
   /** The configuration apply of that control plane: bootstrap waits for it and nothing else. Required. */
   readonly bootstrapNodeApply: pulumi.Resource;
   /** Every control-plane address (talosconfig endpoints, health). Required. */
@@ -44,14 +46,14 @@ export class ClusterBootstrap extends pulumi.ComponentResource {
     const bootstrapAfter = [args.bootstrapNodeApply];
     this.bootstrap = new talos.machine.Bootstrap(
       `${name}-bootstrap`,
-      { node: args.bootstrapNode, endpoint: args.bootstrapNode, clientConfiguration: args.clientConfiguration, timeouts },
+      { node: args.bootstrapNode, endpoint: args.endpoint ?? args.bootstrapNode, clientConfiguration: args.clientConfiguration, timeouts },
       { ...child, dependsOn: bootstrapAfter },
     );
 
     const kubeconfigAfter = [this.bootstrap];
     this.kubeconfigResource = new talos.cluster.Kubeconfig(
       `${name}-kubeconfig`,
-      { node: args.bootstrapNode, endpoint: args.bootstrapNode, clientConfiguration: args.clientConfiguration, timeouts },
+      { node: args.bootstrapNode, endpoint: args.endpoint ?? args.bootstrapNode, clientConfiguration: args.clientConfiguration, timeouts },
       { ...child, dependsOn: kubeconfigAfter, additionalSecretOutputs: ["kubeconfigRaw", "kubernetesClientConfiguration"] },
     );
     this.kubeconfig = pulumi.secret(this.kubeconfigResource.kubeconfigRaw);
@@ -67,7 +69,7 @@ export class ClusterBootstrap extends pulumi.ComponentResource {
             clientConfiguration: args.clientConfiguration,
             controlPlaneNodes: controlPlanesOnceBootstrapped,
             workerNodes: [...(args.workers ?? [])],
-            endpoints: [...args.controlPlanes],
+            endpoints: args.endpoint ? [args.endpoint] : [...args.controlPlanes],
             skipKubernetesChecks,
             timeouts: { read: args.timeout },
           },

@@ -8,18 +8,18 @@ export type MachineType = "controlplane" | "worker";
 /** Patch layers applied in this order by Talos's own merge (later wins). */
 export interface PatchLayers {
   /** Patches for every node (cluster-derived first, then patches/all). Default: none. */
-  readonly all?: readonly string[];
+  readonly all?: readonly pulumi.Input<string>[];
   /** Patches for control-plane nodes only, after `all`. Default: none. */
-  readonly controlplane?: readonly string[];
+  readonly controlplane?: readonly pulumi.Input<string>[];
   /** Patches for workers only, after `all`. Default: none. */
-  readonly worker?: readonly string[];
+  readonly worker?: readonly pulumi.Input<string>[];
 }
 
 export interface ClusterConfigArgs {
   /** Cluster name written into every machine config. Required. */
   readonly clusterName: string;
-  /** Kubernetes API endpoint, `https://<host>:<port>`. Required. */
-  readonly endpoint: string;
+  /** Kubernetes API endpoint, `https://<host>:<port>` (an output when a load balancer provides it). Required. */
+  readonly endpoint: pulumi.Input<string>;
   /** Talos version the configs are generated for, e.g. `v1.10.6`. Required (the stack config fills the default). */
   readonly talosVersion: string;
   /** Kubernetes version, e.g. `1.33.3`. Required (the stack config fills the default). */
@@ -38,7 +38,7 @@ export interface ClusterConfigArgs {
 }
 
 /** The ordered `configPatches` for one machine type: the `all` layer, then the type's own layer. */
-export function configPatchesFor(machineType: MachineType, patches: PatchLayers = {}): string[] {
+export function configPatchesFor(machineType: MachineType, patches: PatchLayers = {}): pulumi.Input<string>[] {
   return [...(patches.all ?? []), ...(patches[machineType] ?? [])];
 }
 

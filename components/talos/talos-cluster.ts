@@ -18,9 +18,29 @@ export interface PatchFiles {
   readonly node: Readonly<Record<string, readonly string[]>>;
 }
 
+/** Where a node runs, when this program also creates its machine (e.g. a Hetzner server). */
+export interface NodeHost {
+  /** Resources that must exist before the node's config is applied (its server). */
+  readonly resources: readonly pulumi.Resource[];
+}
+
+/** The machines and network in front of the cluster, when a platform component creates them. */
+export interface ClusterInfrastructure {
+  /** The Kubernetes API endpoint, e.g. https://<load balancer>:6443. */
+  readonly endpoint: pulumi.Input<string>;
+  /** Where talosctl and the provider reach the Talos API for every node (e.g. the load balancer's address). */
+  readonly talosEndpoint: pulumi.Input<string>;
+  /** Platform patches for every node, after the cluster layer (private network, KubeSpan, encryption). */
+  readonly patches: readonly pulumi.Input<string>[];
+  /** Creates the machine a node runs on, given its complete (secret) config for first boot. */
+  hostFor(node: Node, machineConfig: pulumi.Output<string>): NodeHost;
+}
+
 export interface TalosClusterArgs {
   /** The validated stack config. Required. */
   readonly config: StackConfig;
+  /** Machines, endpoint and platform patches from a platform component. Default: none (nodes already exist). */
+  readonly infrastructure?: ClusterInfrastructure;
   /** Patch files by layer. Required. */
   readonly patchFiles: PatchFiles;
   /** Path of the secrets file to import (see ClusterConfig). Default: generate secrets. */
@@ -81,13 +101,13 @@ export class TalosCluster extends pulumi.ComponentResource {
       `${name}-config`,
       {
         clusterName: cluster.name,
-        endpoint: cluster.endpoint,
+        endpoint: cluster.endpoint ?? args.infrastructure!.endpoint,
         talosVersion: cluster.talosVersion,
         kubernetesVersion: cluster.kubernetesVersion,
         protectSecrets: cluster.protectSecrets,
         importSecretsFrom: args.importSecretsFrom,
         patches: {
-          all: [...derived, ...args.patchFiles.all],
+          all: [...derived, ...(args.infrastructure?.patches ?? []), ...args.patchFiles.all],
           controlplane: args.patchFiles.controlplane,
           worker: args.patchFiles.worker,
         },
@@ -109,7 +129,7 @@ export class TalosCluster extends pulumi.ComponentResource {
         {
           clusterName: cluster.name,
           clientConfiguration: this.machineConfigs.clientConfiguration,
-          endpoints: controlPlanes.map((n) => n.address),
+          endpoints: args.infrastructure ? [args.infrastructure.talosEndpoint] : controlPlanes.map((n) => n.address),
           nodes: nodes.map((n) => n.address),
         },
         { parent: this, provider },
@@ -117,19 +137,22 @@ export class TalosCluster extends pulumi.ComponentResource {
     );
 
     const nodeAfter = this.schematic.registration;
+    // A machine created here boots with its config as user data, then gets it applied like any other.
     const applied = cluster.applyNodes ? nodes : [];
+    const hosts = Object.fromEntries(applied.map((n) => [n.name, args.infrastructure?.hostFor(n, gated(this.nodeConfigs[n.name]!))]));
     this.nodes = applied.map(
       (node) =>
         new TalosNode(
           node.name,
           {
             address: node.address,
+            endpoint: args.infrastructure?.talosEndpoint,
             machineConfiguration: gated(this.nodeConfigs[node.name]!),
             clientConfiguration: this.machineConfigs.clientConfiguration,
             timeout: cluster.talosApiTimeout,
             onDestroy: cluster.onDestroy,
             provider,
-            after: nodeAfter,
+            after: [...nodeAfter, ...(hosts[node.name]?.resources ?? [])],
           },
           { parent: this },
         ),
@@ -141,6 +164,7 @@ export class TalosCluster extends pulumi.ComponentResource {
         `${name}-cluster`,
         {
           bootstrapNode: first.address,
+          endpoint: args.infrastructure?.talosEndpoint,
           bootstrapNodeApply: first.apply,
           controlPlanes: controlPlanes.map((n) => n.address),
           workers: workers.map((n) => n.address),

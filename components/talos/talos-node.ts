@@ -12,8 +12,10 @@ export interface OnDestroy {
 }
 
 export interface TalosNodeArgs {
-  /** Address of the node's Talos API (port 50000). Required. */
+  /** The node's address: its Talos API (port 50000), first in maintenance mode. Required. */
   readonly address: string;
+  /** Where to reach the Talos API to get to the node (e.g. a load balancer). Default: the address itself. */
+  readonly endpoint?: pulumi.Input<string>;
   /** The node's complete rendered machine configuration (every patch layer merged). Required; secret. */
   readonly machineConfiguration: pulumi.Input<string>;
   /** talosctl client material from the cluster secrets. Required; secret. */
@@ -32,8 +34,8 @@ export interface TalosNodeArgs {
 export function applyInputs(args: TalosNodeArgs): talos.machine.ConfigurationApplyArgs {
   return {
     node: args.address,
-    // Talk to the node itself: before bootstrap there is no other endpoint that answers.
-    endpoint: args.address,
+    // By default talk to the node itself: before bootstrap there is no other endpoint that answers.
+    endpoint: args.endpoint ?? args.address,
     clientConfiguration: args.clientConfiguration,
     // Complete already: every layer was merged when it was rendered, so no patches here.
     machineConfigurationInput: args.machineConfiguration,

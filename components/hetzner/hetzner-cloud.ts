@@ -1,0 +1,136 @@
+import * as hcloud from "@pulumi/hcloud";
+import * as pulumi from "@pulumi/pulumi";
+import type { HetznerSettings, Node } from "../../config/schema";
+import { toYaml } from "../talos/patches";
+import type { ClusterInfrastructure, NodeHost } from "../talos/talos-cluster";
+import { certSansPatch, firewallRules, hetznerPatches, KUBE_API_PORT, labelSelector, loadBalancerPrivateIp, serverLabels, TALOS_API_PORT } from "./plan";
+
+export interface HetznerCloudArgs {
+  /** Cluster name: labels every server and selects them. Required. */
+  readonly clusterName: string;
+  /** The stack's Hetzner settings. Required. */
+  readonly settings: HetznerSettings;
+  /** The Hetzner Cloud API token. Required; secret. */
+  readonly token: pulumi.Input<string>;
+}
+
+/** Hetzner's network zone for a location. */
+export function networkZone(location: string): string {
+  if (location === "ash") return "us-east";
+  if (location === "hil") return "us-west";
+  if (location === "sin") return "ap-southeast";
+  return "eu-central";
+}
+
+/**
+ * Hetzner Cloud for a Talos cluster (seeds 002, 004): private network and subnet, a spread
+ * placement group per role, a firewall that lets only the admin networks reach the Talos and
+ * Kubernetes APIs, a load balancer for both APIs in front of the control planes, and one server
+ * per node, booted from the Talos snapshot with its machine config as (secret) user data.
+ */
+export class HetznerCloud extends pulumi.ComponentResource implements ClusterInfrastructure {
+  public readonly endpoint: pulumi.Output<string>;
+  public readonly talosEndpoint: pulumi.Output<string>;
+  public readonly patches: pulumi.Output<string>[];
+  public readonly loadBalancerIp: pulumi.Output<string>;
+  public readonly servers: Record<string, hcloud.Server> = {};
+  private readonly args: HetznerCloudArgs;
+  private readonly provider: hcloud.Provider;
+  private readonly network: hcloud.Network;
+  private readonly subnet: hcloud.NetworkSubnet;
+  private readonly placementGroups: Record<Node["role"], hcloud.PlacementGroup>;
+  private readonly image: pulumi.Output<string>;
+
+  constructor(name: string, args: HetznerCloudArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("talos-cluster:hetzner:Cloud", name, {}, opts);
+    this.args = args;
+    const { settings } = args;
+    this.provider = new hcloud.Provider(`${name}-hcloud`, { token: args.token }, { parent: this });
+    const child = { parent: this, provider: this.provider };
+    const clusterLabels = { "talos-cluster/cluster": args.clusterName };
+
+    this.network = new hcloud.Network(`${name}-network`, { ipRange: settings.networkCidr, labels: clusterLabels }, child);
+    this.subnet = new hcloud.NetworkSubnet(
+      `${name}-subnet`,
+      { networkId: this.network.id.apply(Number), type: "cloud", networkZone: networkZone(settings.location), ipRange: settings.subnetCidr },
+      child,
+    );
+    this.placementGroups = {
+      controlplane: new hcloud.PlacementGroup(`${name}-controlplane`, { type: "spread", labels: { ...clusterLabels, "talos-cluster/role": "controlplane" } }, child),
+      worker: new hcloud.PlacementGroup(`${name}-worker`, { type: "spread", labels: { ...clusterLabels, "talos-cluster/role": "worker" } }, child),
+    };
+    new hcloud.Firewall(
+      `${name}-firewall`,
+      { labels: clusterLabels, rules: firewallRules(settings), applyTos: [{ labelSelector: labelSelector(clusterLabels) }] },
+      child,
+    );
+
+    const lb = new hcloud.LoadBalancer(`${name}-api`, { loadBalancerType: settings.loadBalancerType, location: settings.location, labels: clusterLabels }, child);
+    const lbNetwork = new hcloud.LoadBalancerNetwork(
+      `${name}-api-network`,
+      { loadBalancerId: lb.id.apply(Number), subnetId: this.subnet.id, ip: loadBalancerPrivateIp(settings) },
+      child,
+    );
+    for (const port of [KUBE_API_PORT, TALOS_API_PORT]) {
+      new hcloud.LoadBalancerService(
+        `${name}-api-${port}`,
+        {
+          loadBalancerId: lb.id,
+          protocol: "tcp",
+          listenPort: port,
+          destinationPort: port,
+          healthCheck: { protocol: "tcp", port, interval: 10, timeout: 5, retries: 3 },
+        },
+        child,
+      );
+    }
+    // Control planes by label, over the private network: a new control plane joins by itself.
+    const targetsAfter = [lbNetwork];
+    new hcloud.LoadBalancerTarget(
+      `${name}-api-targets`,
+      { type: "label_selector", loadBalancerId: lb.id.apply(Number), labelSelector: labelSelector(serverLabels(args.clusterName, { role: "controlplane" })), usePrivateIp: true },
+      { ...child, dependsOn: targetsAfter },
+    );
+
+    this.loadBalancerIp = lb.ipv4;
+    this.endpoint = pulumi.interpolate`https://${lb.ipv4}:${KUBE_API_PORT}`;
+    this.talosEndpoint = lb.ipv4;
+    this.patches = [...hetznerPatches(settings).map((p) => pulumi.output(toYaml(p))), lb.ipv4.apply((ip) => toYaml(certSansPatch(ip)))];
+    this.image =
+      settings.image.snapshotId !== undefined
+        ? pulumi.output(String(settings.image.snapshotId))
+        : hcloud.getImageOutput({ withSelector: settings.image.selector, mostRecent: true }, child).apply((i) => String(i.id));
+
+    this.registerOutputs({ endpoint: this.endpoint, loadBalancerIp: this.loadBalancerIp });
+  }
+
+  /** The node's server: booted from the Talos image with its complete config as user data. */
+  hostFor(node: Node, machineConfig: pulumi.Output<string>): NodeHost {
+    const withPool = node as Node & { pool?: string; serverType?: string; location?: string };
+    const serverAfter = [this.subnet];
+    const server = new hcloud.Server(
+      node.name,
+      {
+        name: node.name,
+        serverType: withPool.serverType!,
+        image: this.image,
+        location: withPool.location,
+        placementGroupId: this.placementGroups[node.role].id.apply(Number),
+        labels: serverLabels(this.args.clusterName, withPool),
+        userData: pulumi.secret(machineConfig),
+        networks: [{ networkId: this.network.id.apply(Number), ip: node.address }],
+        publicNets: [{ ipv4Enabled: true, ipv6Enabled: true }],
+      },
+      {
+        parent: this,
+        provider: this.provider,
+        dependsOn: serverAfter,
+        // Later config changes go through the Talos API (the node's apply), not a rebuild; a new
+        // snapshot is rolled out by an upgrade, not by replacing servers.
+        ignoreChanges: ["userData", "image"],
+      },
+    );
+    this.servers[node.name] = server;
+    return { resources: [server] };
+  }
+}

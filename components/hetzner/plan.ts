@@ -1,0 +1,76 @@
+// Hetzner Cloud inputs derived from the stack config. Pure: tests deep-equal them.
+import type { HetznerSettings, Node } from "../../config/schema";
+import { formatIpv4, parseCidr } from "../../config/ip";
+
+/** The Talos API and the Kubernetes API: the only ports the servers expose to the internet by default. */
+export const TALOS_API_PORT = 50000;
+export const KUBE_API_PORT = 6443;
+
+export interface FirewallRule {
+  readonly direction: "in";
+  readonly protocol: "tcp" | "udp";
+  readonly port: string;
+  readonly sourceIps: string[];
+  readonly description: string;
+}
+
+/** Inbound rules: the two APIs from the admin networks only, plus whatever the stack adds. */
+export function firewallRules(hetzner: HetznerSettings): FirewallRule[] {
+  return [
+    { direction: "in", protocol: "tcp", port: String(TALOS_API_PORT), sourceIps: [...hetzner.adminCidrs], description: "Talos API from admin networks" },
+    { direction: "in", protocol: "tcp", port: String(KUBE_API_PORT), sourceIps: [...hetzner.adminCidrs], description: "Kubernetes API from admin networks" },
+    ...hetzner.extraFirewallRules.map((r) => ({
+      direction: "in" as const,
+      protocol: r.protocol,
+      port: r.port,
+      sourceIps: [...r.sourceIps],
+      description: r.description ?? `configured: ${r.protocol}/${r.port}`,
+    })),
+  ];
+}
+
+/** Hetzner labels on every server: the firewall and the load balancer select by them. */
+export function serverLabels(clusterName: string, node: Pick<Node, "role"> & { pool?: string }): Record<string, string> {
+  return {
+    "talos-cluster/cluster": clusterName,
+    "talos-cluster/role": node.role,
+    ...(node.pool ? { "talos-cluster/pool": node.pool } : {}),
+  };
+}
+
+export function labelSelector(labels: Record<string, string>): string {
+  return Object.entries(labels)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(",");
+}
+
+/** The load balancer's own address on the private network: the subnet's second host (the first is Hetzner's gateway). */
+export function loadBalancerPrivateIp(hetzner: HetznerSettings): string {
+  return formatIpv4(parseCidr(hetzner.subnetCidr)!.first + 2);
+}
+
+/** Hetzner-specific Talos patches for every node (seed 002, seed 004). */
+export function hetznerPatches(hetzner: HetznerSettings): object[] {
+  const patches: object[] = [
+    {
+      // Kubelet and etcd talk over the private network, never the public interface.
+      machine: { kubelet: { nodeIP: { validSubnets: [hetzner.subnetCidr] } } },
+      cluster: { etcd: { advertisedSubnets: [hetzner.subnetCidr] } },
+    },
+  ];
+  if (hetzner.kubespan) {
+    // WireGuard between all nodes; discovery lets them find each other's keys (seed 002).
+    patches.push({ machine: { network: { kubespan: { enabled: true } } }, cluster: { discovery: { enabled: true } } });
+  }
+  if (hetzner.diskEncryption) {
+    // LUKS2 keyed to each node's identity: data at rest is unreadable off the server (seed 002).
+    const luks2 = { provider: "luks2", keys: [{ nodeID: {}, slot: 0 }] };
+    patches.push({ machine: { systemDiskEncryption: { state: luks2, ephemeral: luks2 } } });
+  }
+  return patches;
+}
+
+/** The load balancer's public address in the API certificates, so clients can verify it. */
+export function certSansPatch(loadBalancerIp: string): object {
+  return { machine: { certSANs: [loadBalancerIp] }, cluster: { apiServer: { certSANs: [loadBalancerIp] } } };
+}
