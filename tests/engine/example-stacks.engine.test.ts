@@ -33,6 +33,26 @@ describe("engine: preview of the committed example stacks", function () {
         "deepthought-addons-linkerd-control-plane",
       ],
     },
+    {
+      // a dummy token (encrypted in the stack file): previews create nothing and call no API
+      name: "hetzner",
+      creates: 44,
+      types: [
+        ...core,
+        ...addonCore,
+        "pulumi:providers:hcloud",
+        "hcloud:index:Network",
+        "hcloud:index:NetworkSubnet",
+        "hcloud:index:PlacementGroup",
+        "hcloud:index:Firewall",
+        "hcloud:index:LoadBalancer",
+        "hcloud:index:LoadBalancerNetwork",
+        "hcloud:index:LoadBalancerService",
+        "hcloud:index:LoadBalancerTarget",
+        "hcloud:index:Server",
+      ],
+      names: ["oxide-cp-1", "oxide-cp-3", "oxide-worker-2", "oxide-hetzner-api-targets", "oxide-cp-1-apply"],
+    },
   ];
   for (const { name, creates, types, names } of cases) {
     it(`previews ${name} offline, listing every resource and add-on`, async () => {

@@ -46,6 +46,8 @@ function outputsFor(type: string, name: string, inputs: Record<string, unknown>)
       };
     case "talos:cluster/kubeconfig:Kubeconfig":
       return { ...inputs, kubeconfigRaw: `kubeconfig of ${name}` };
+    case "hcloud:index/loadBalancer:LoadBalancer":
+      return { ...inputs, ipv4: "198.51.100.10" };
     case "tls:index/privateKey:PrivateKey":
       return { ...inputs, privateKeyPem: `${name}-private-key` };
     case "tls:index/selfSignedCert:SelfSignedCert":
@@ -78,7 +80,14 @@ function idFor(type: string, name: string, inputs: Record<string, unknown>): str
   if (type === "talos:imageFactory/schematic:Schematic") {
     return schematicIdOverride ?? createHash("sha256").update(String(inputs.schematic)).digest("hex");
   }
+  // Hetzner IDs are numbers; derive a stable one from the name.
+  if (type.startsWith("hcloud:")) return String(parseInt(createHash("sha256").update(name).digest("hex").slice(0, 6), 16));
   return `${name}-id`;
+}
+
+/** The fake Hetzner ID mocks give a resource of this name. */
+export function hcloudId(name: string): number {
+  return parseInt(createHash("sha256").update(name).digest("hex").slice(0, 6), 16);
 }
 
 /** Fake invoke results. */
