@@ -3,7 +3,10 @@
 import * as pulumi from "@pulumi/pulumi";
 import path from "node:path";
 import { PlatformAddons } from "./components/addons/platform-addons";
+import { ClusterUpgrades } from "./components/day2/cluster-upgrades";
 import { HetznerCloud } from "./components/hetzner/hetzner-cloud";
+import { kernelArgsOf } from "./components/talos/patches";
+import { nodeConfigPatches } from "./components/talos/talos-cluster";
 import { TalosCluster } from "./components/talos/talos-cluster";
 import { readPatchFiles } from "./config/patch-files";
 import { parseStackConfig, projectConfig, StackConfigError } from "./config/schema";
@@ -49,6 +52,27 @@ const addons =
     nodes: config.nodes,
     healthyAfter: (after) => bootstrap.healthyAfter(after, false),
   });
+
+// Day 2: a version, schematic or kernel-arg change in the stack config upgrades the nodes one
+// at a time, then Kubernetes (components/day2).
+if (bootstrap) {
+  new ClusterUpgrades(`${config.cluster.name}-upgrades`, {
+    nodes: config.nodes.map((n) => ({
+      name: n.name,
+      address: n.address,
+      role: n.role,
+      kernelArgs: [...config.imageFactory.extraKernelArgs, ...kernelArgsOf(nodeConfigPatches(n, patchFiles))],
+    })),
+    talosVersion: config.cluster.talosVersion,
+    schematicId: cluster.schematic.id,
+    installerImage: cluster.schematic.installerImage,
+    kubernetesVersion: config.cluster.kubernetesVersion,
+    timeout: config.cluster.talosApiTimeout,
+    talosconfig: cluster.talosconfig,
+    kubeconfig: bootstrap.kubeconfig,
+    after: [bootstrap.kubeconfigResource, ...cluster.nodes.map((n) => n.apply)],
+  });
+}
 
 export const clusterName = config.cluster.name;
 export const endpoint = config.cluster.endpoint ?? hetzner?.endpoint;

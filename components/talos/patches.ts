@@ -92,3 +92,13 @@ export function nodePatch(node: NodePatchInput): object {
 export function toYaml(patch: object): string {
   return YAML.stringify(patch);
 }
+
+/** The kernel args a node's patches ask the installer for, in order, each once. */
+export function kernelArgsOf(patches: readonly string[]): string[] {
+  const args: string[] = [];
+  for (const patch of patches) {
+    const list = (YAML.parse(patch) as { machine?: { install?: { extraKernelArgs?: unknown } } } | null)?.machine?.install?.extraKernelArgs;
+    for (const arg of Array.isArray(list) ? list : []) if (typeof arg === "string" && !args.includes(arg)) args.push(arg);
+  }
+  return args;
+}

@@ -167,6 +167,7 @@ describe("Hetzner Cloud: scaling a pool", () => {
     const two = (await runProgram(hetznerConfig((h) => (h.pools[1].count = 2)), "scale")).recorder;
     const removed = names(three).filter((n) => !names(two).includes(n));
     assert.deepEqual(removed, [
+      "command:local:Command::oxide-worker-3-upgrade",
       "hcloud:index/server:Server::oxide-worker-3",
       "talos-cluster:talos:Node::oxide-worker-3",
       "talos:machine/configurationApply:ConfigurationApply::oxide-worker-3-apply",

@@ -58,6 +58,9 @@ describe("program: homelab stack (seeds 000/001)", () => {
       "talos-cluster:addons:Cilium": 1,
       "kubernetes:core/v1:Namespace": 1,
       "kubernetes:helm.sh/v3:Release": 1,
+      // day 2: one upgrade step per node and one for Kubernetes (tests/unit/upgrades.test.ts)
+      "talos-cluster:day2:Upgrades": 1,
+      "command:local:Command": 3,
     });
   });
 
@@ -221,7 +224,8 @@ describe("program: deepthought stack (seed 003, bare metal)", () => {
     assert.equal(recorder.ofType(T.bootstrap).length, 1);
     assert.equal(recorder.ofType(T.kubeconfig).length, 1);
     assert.equal(recorder.ofType(T.secrets).length, 1);
-    assert.equal(recorder.resources.filter((r) => !r.name.startsWith("deepthought-addons")).length, 15);
+    const core = recorder.resources.filter((r) => !r.name.startsWith("deepthought-addons") && !r.name.startsWith("deepthought-upgrades") && r.type !== "command:local:Command");
+    assert.equal(core.length, 15);
   });
 
   it("registers the plain schematic: no extensions on bare metal", () => {

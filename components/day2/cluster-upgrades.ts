@@ -1,0 +1,72 @@
+import * as command from "@pulumi/command";
+import * as pulumi from "@pulumi/pulumi";
+import {
+  KUBECONFIG_ENV,
+  kubernetesUpgradeScript,
+  OsTarget,
+  osUpgradeScript,
+  recordOnly,
+  TALOSCONFIG_ENV,
+  UpgradeNode,
+  upgradeOrder,
+} from "./upgrade-plan";
+
+export interface ClusterUpgradesArgs {
+  /** Every node, with the kernel args its config asks for. Required. */
+  readonly nodes: readonly (UpgradeNode & { readonly kernelArgs: readonly string[] })[];
+  readonly talosVersion: string;
+  readonly schematicId: string;
+  readonly installerImage: string;
+  readonly kubernetesVersion: string;
+  /** How long each wait may take, e.g. 10m. Required. */
+  readonly timeout: string;
+  /** The cluster's talosconfig and kubeconfig. Required; secret. */
+  readonly talosconfig: pulumi.Input<string>;
+  readonly kubeconfig: pulumi.Input<string>;
+  /** What must exist before any upgrade (the bootstrapped cluster). Required. */
+  readonly after: readonly pulumi.Resource[];
+}
+
+/**
+ * Declarative upgrades with the steps of seed 002, one node at a time: control planes, then
+ * workers, then Kubernetes. Each step is a command whose script names its target; when the
+ * target changes (Talos version, schematic, kernel args, Kubernetes version) the engine runs the
+ * step's update, serially through the dependency chain. A failed step keeps its old inputs in
+ * state and stops the chain, so the next `pulumi up` resumes at that node. A step created with
+ * a new node only records its target: a fresh install already runs it.
+ */
+export class ClusterUpgrades extends pulumi.ComponentResource {
+  /** The steps in the order they run. */
+  public readonly steps: command.local.Command[] = [];
+
+  constructor(name: string, args: ClusterUpgradesArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("talos-cluster:day2:Upgrades", name, {}, opts);
+    const environment = pulumi.secret({ [TALOSCONFIG_ENV]: args.talosconfig, [KUBECONFIG_ENV]: args.kubeconfig });
+    const step = (stepName: string, what: string, script: string, after: readonly pulumi.Resource[]) =>
+      new command.local.Command(
+        stepName,
+        { create: recordOnly(what), update: script, environment, interpreter: ["/bin/sh", "-c"], addPreviousOutputInEnv: false },
+        { parent: this, dependsOn: [...after] },
+      );
+
+    let previous: readonly pulumi.Resource[] = args.after;
+    for (const node of upgradeOrder(args.nodes)) {
+      const target: OsTarget = {
+        talosVersion: args.talosVersion,
+        schematicId: args.schematicId,
+        installerImage: args.installerImage,
+        kernelArgs: node.kernelArgs,
+        timeout: args.timeout,
+      };
+      const upgrade = step(`${node.name}-upgrade`, `${node.name} ${args.installerImage}`, osUpgradeScript(node, target), previous);
+      this.steps.push(upgrade);
+      previous = [upgrade];
+    }
+    const firstControlPlane = upgradeOrder(args.nodes)[0]!;
+    const kubernetesAfter = previous;
+    this.steps.push(
+      step(`${name}-kubernetes`, `Kubernetes ${args.kubernetesVersion}`, kubernetesUpgradeScript(firstControlPlane, args.kubernetesVersion, args.timeout), kubernetesAfter),
+    );
+    this.registerOutputs({});
+  }
+}
