@@ -30,17 +30,25 @@ export interface EngineProject {
   cleanup(): void;
 }
 
-export function engineProject(passphrase = "engine-test-passphrase"): EngineProject {
+/**
+ * A throwaway copy of the project. `program` names a folder whose index.ts and Pulumi.yaml
+ * replace the project's own (a test program built from the same components).
+ */
+export function engineProject(passphrase = "engine-test-passphrase", program?: string, extraEnv: Record<string, string> = {}): EngineProject {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "talos-cluster-engine-"));
   for (const entry of PROGRAM) {
     fs.mkdirSync(path.dirname(path.join(dir, entry)), { recursive: true });
     fs.cpSync(path.join(projectRoot, entry), path.join(dir, entry), { recursive: true });
   }
+  if (program) {
+    for (const file of ["index.ts", "Pulumi.yaml"]) fs.copyFileSync(path.join(projectRoot, program, file), path.join(dir, file));
+  }
   for (const entry of LINKED) fs.symlinkSync(path.join(projectRoot, entry), path.join(dir, entry));
   const backendDir = path.join(dir, ".state");
   fs.mkdirSync(backendDir);
   const env: Record<string, string> = {
-    PATH: `${path.join(projectRoot, ".tools", "bin")}${path.delimiter}${process.env.PATH ?? ""}`,
+    ...extraEnv,
+    PATH: `${extraEnv.PATH ? `${extraEnv.PATH}${path.delimiter}` : ""}${path.join(projectRoot, ".tools", "bin")}${path.delimiter}${process.env.PATH ?? ""}`,
     PULUMI_HOME: path.join(dir, ".pulumi-home"),
     PULUMI_BACKEND_URL: `file://${backendDir}`,
     PULUMI_CONFIG_PASSPHRASE: passphrase,
