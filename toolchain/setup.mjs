@@ -335,7 +335,7 @@ const started = Date.now();
 step("node", checkNode);
 step("package.json pins", checkPackageJson);
 const binaries = [pins.pulumi.cli, pins.pulumi.languageHost, pins.pulumi.sdkGenerator,
-  ...Object.values(pins.providers).map((p) => p.plugin && p)].filter(Boolean);
+  ...Object.values(pins.providers), ...Object.values(pins.tools ?? {})].filter((b) => b && b.binary);
 const needsGo = binaries.some((b) => !findInstalled(b) && !isExecutable(cachedBinary(b)));
 if (needsGo && !checkOnly) step("go toolchain", checkGo);
 for (const spec of binaries) step(spec.binary, () => ensureBinary(spec));

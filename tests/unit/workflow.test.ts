@@ -1,0 +1,55 @@
+// The pull-request workflow: valid for GitHub Actions (actionlint, built by setup), covering
+// every committed stack, with secrets only from the repository's secrets.
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import fs from "node:fs";
+import path from "node:path";
+import YAML from "yaml";
+
+const root = path.resolve(__dirname, "..", "..");
+const file = path.join(root, ".github", "workflows", "pulumi.yml");
+const stacks = fs.readdirSync(root).map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1]).filter((s): s is string => !!s).sort();
+
+describe("GitHub Actions workflow", () => {
+  const workflow = YAML.parse(fs.readFileSync(file, "utf8"));
+
+  it("passes actionlint", () => {
+    const res = spawnSync(path.join(root, ".tools", "bin", "actionlint"), ["-color=false", file], { encoding: "utf8" });
+    assert.equal(res.error, undefined, "actionlint is built by toolchain/setup.mjs");
+    assert.equal(res.status, 0, `${res.stdout}${res.stderr}`);
+  });
+
+  it("actionlint does catch a broken workflow", () => {
+    const broken = path.join(root, "node_modules", ".broken-workflow.yml");
+    fs.writeFileSync(broken, "on: pull_request\njobs:\n  x:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo ${{ github.nope.nope }}\n");
+    try {
+      const res = spawnSync(path.join(root, ".tools", "bin", "actionlint"), ["-color=false", broken], { encoding: "utf8" });
+      assert.equal(res.status, 1);
+      assert.match(res.stdout, /nope/);
+    } finally {
+      fs.rmSync(broken);
+    }
+  });
+
+  it("previews every committed stack on pull requests and comments the plan", () => {
+    assert.deepEqual([...workflow.jobs.preview.strategy.matrix.stack].sort(), stacks);
+    assert.equal(workflow.jobs.preview.if, "github.event_name == 'pull_request'");
+    const steps = workflow.jobs.preview.steps.map((s: { run?: string; uses?: string }) => s.run ?? s.uses);
+    assert.ok(steps.some((s: string) => s.includes("node toolchain/setup.mjs")));
+    assert.ok(steps.some((s: string) => /pulumi preview --non-interactive/.test(s)));
+    assert.ok(steps.some((s: string) => s.startsWith("actions/github-script")));
+  });
+
+  it("updates only from main or a manual run, behind the approved environment", () => {
+    assert.equal(workflow.jobs.up.if, "github.event_name != 'pull_request'");
+    assert.equal(workflow.jobs.up.environment, "production");
+    assert.deepEqual(workflow.on.push.branches, ["main"]);
+    assert.deepEqual([...workflow.on.workflow_dispatch.inputs.stack.options].sort(), stacks);
+  });
+
+  it("takes every secret from the repository's secrets", () => {
+    for (const name of ["PULUMI_CONFIG_PASSPHRASE", "PULUMI_BACKEND_URL", "PULUMI_ACCESS_TOKEN"]) {
+      assert.equal(workflow.env[name], `\${{ secrets.${name} }}`);
+    }
+  });
+});
