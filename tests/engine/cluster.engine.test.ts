@@ -191,8 +191,9 @@ describe("engine: homelab layout with every node on a closed loopback port", fun
 
   it("a preview now plans exactly the missing node steps", async () => {
     const preview = await first.preview({ color: "never" });
-    // 2 applies, bootstrap, kubeconfig, and the Kubernetes provider built from that kubeconfig
-    assert.deepEqual(preview.changeSummary, { create: 5, same: 10 });
+    // 2 applies, bootstrap, kubeconfig, the Kubernetes provider built from that kubeconfig, and the
+    // 3 upgrade steps (2 nodes, Kubernetes) that wait for them
+    assert.deepEqual(preview.changeSummary, { create: 8, same: 11 });
   });
 
   it("keeps private keys out of the state file", () => {

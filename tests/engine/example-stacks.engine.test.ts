@@ -17,12 +17,12 @@ describe("engine: preview of the committed example stacks", function () {
   after(() => project?.cleanup());
 
   const core = ["talos:machine:Secrets", "talos:imageFactory:Schematic", "talos:machine:ConfigurationApply", "talos:machine:Bootstrap", "talos:cluster:Kubeconfig"];
-  const addonCore = ["pulumi:providers:kubernetes", "kubernetes:yaml/v2:ConfigFile", "kubernetes:core/v1:Namespace", "kubernetes:helm.sh/v3:Release"];
+  const addonCore = ["pulumi:providers:kubernetes", "kubernetes:yaml/v2:ConfigFile", "kubernetes:core/v1:Namespace", "kubernetes:helm.sh/v3:Release", "command:local:Command"];
   const cases = [
-    { name: "homelab", creates: 21, types: [...core, ...addonCore], names: ["tales-addons-prometheus-operator-crds-manifests", "tales-addons-cilium-release"] },
+    { name: "homelab", creates: 25, types: [...core, ...addonCore], names: ["tales-addons-prometheus-operator-crds-manifests", "tales-addons-cilium-release", "talos-control-1-upgrade", "tales-upgrades-kubernetes"] },
     {
       name: "deepthought",
-      creates: 38,
+      creates: 43,
       types: [...core, ...addonCore, "tls:index:PrivateKey", "tls:index:SelfSignedCert", "tls:index:CertRequest", "tls:index:LocallySignedCert"],
       names: [
         "deepthought-addons-gateway-api-crds-manifests",
@@ -36,7 +36,7 @@ describe("engine: preview of the committed example stacks", function () {
     {
       // a dummy token (encrypted in the stack file): previews create nothing and call no API
       name: "hetzner",
-      creates: 44,
+      creates: 51,
       types: [
         ...core,
         ...addonCore,
