@@ -108,6 +108,18 @@ describe("engine: upgrades run serially through the real command plugin", functi
     assert.equal(result.summary.resourceChanges?.update, 1);
   });
 
+  it("says how to install talosctl when it is missing, and runs nothing", async function () {
+    // Only meaningful where no real talosctl is on PATH behind the stand-ins.
+    if ((process.env.PATH ?? "").split(path.delimiter).some((d) => fs.existsSync(path.join(d, "talosctl")))) this.skip();
+    fs.renameSync(path.join(dir, "talosctl"), path.join(dir, "talosctl.away"));
+    try {
+      await assert.rejects(up("v1.10.9", "1.33.4"), /talosctl is not on PATH: install talosctl \(https:\/\/www\.talos\.dev\/latest\/talos-guides\/install\/talosctl\/\) and run pulumi up again/);
+      assert.deepEqual(ran(), []);
+    } finally {
+      fs.renameSync(path.join(dir, "talosctl.away"), path.join(dir, "talosctl"));
+    }
+  });
+
   it("never puts a config on a command line, in the logs or in a command's output", async () => {
     // the configs travel only in the (encrypted) environment input
     assert.doesNotMatch(project.stateFile("upgrades"), /SECRET-7f3a|SECRET-9c1d/);
