@@ -3,8 +3,9 @@
 import { z } from "zod";
 import { secretsBundleProblems } from "../components/talos/secrets-bundle";
 import pins from "../toolchain/versions.json";
-import { crossFieldChecks, hetznerAddressOffset } from "./checks";
-import { formatIpv4, parseCidr } from "./ip";
+import { addonsSchema } from "./addons";
+import { crossFieldChecks } from "./checks";
+import { HETZNER_PLATFORM, hetznerNodes, hetznerSchema } from "./hetzner";
 import {
   cidr,
   diskPath,
@@ -14,7 +15,6 @@ import {
   httpsEndpoint,
   interfaceAddress,
   ipv4,
-  hetznerLocation,
   kernelArg,
   kubernetesVersion,
   labels,
@@ -28,8 +28,7 @@ export const CONFIG_NAMESPACE = "talos-cluster";
 
 /** Platforms a node can run on. Each has its own patch folder, patches/platform/<platform>/. */
 export const PLATFORMS = ["synology-vm", "bare-metal"] as const;
-/** Nodes of the Hetzner Cloud platform come from `talos-cluster:hetzner.pools`, never from `nodes`. */
-export const HETZNER_PLATFORM = "hetzner-cloud";
+export { HETZNER_PLATFORM } from "./hetzner";
 export type Platform = (typeof PLATFORMS)[number];
 
 /** The extension every Synology VM needs (seed 000: the VMM talks to the guest through it). */
@@ -122,83 +121,6 @@ const nodeSchema = z.strictObject({
   patches: z.array(z.string().regex(/^[^/].*\.ya?ml$/, "must be a relative path to a .yaml file")).default([]),
 });
 
-/** Helm values merged over an add-on's derived values (objects merge, lists replace). */
-const valuesOverride = z.record(z.string(), z.unknown()).default({});
-
-const addonsSchema = z.strictObject({
-  /** prometheus-operator CRDs, before Cilium so its ServiceMonitors apply (seeds 000/001). Default: on. */
-  prometheusOperatorCrds: z.strictObject({ enabled: z.boolean().default(true) }).default({ enabled: true }),
-  /** Cilium, the CNI when cluster.cni is cilium. Default: on. */
-  cilium: z.strictObject({ enabled: z.boolean().default(true), values: valuesOverride }).default({ enabled: true, values: {} }),
-  /** Gateway API standard-channel CRDs (seed 003). Default: off. */
-  gatewayApi: z.strictObject({ enabled: z.boolean().default(false) }).default({ enabled: false }),
-  /** Rook Ceph on the nodes' dataDisks (seed 003). Default: off. */
-  rookCeph: z
-    .strictObject({
-      enabled: z.boolean().default(false),
-      /** A replicated CephBlockPool with the default StorageClass. Default: true. */
-      blockPool: z.boolean().default(true),
-      operatorValues: valuesOverride,
-      clusterValues: valuesOverride,
-    })
-    .default({ enabled: false, blockPool: true, operatorValues: {}, clusterValues: {} }),
-  /** Linkerd with its own trust anchor and issuer (seed 003). Default: off. */
-  linkerd: z
-    .strictObject({
-      enabled: z.boolean().default(false),
-      trustAnchorValidityHours: z.number().int().positive().default(87600),
-      issuerValidityHours: z.number().int().positive().default(8760),
-      values: valuesOverride,
-    })
-    .default({ enabled: false, trustAnchorValidityHours: 87600, issuerValidityHours: 8760, values: {} }),
-});
-
-const hetznerPoolSchema = z.strictObject({
-  /** Pool name; servers are named <cluster>-<pool>-<n>, n from 1. */
-  name: dnsLabel,
-  role: z.enum(["controlplane", "worker"]),
-  /** Servers in the pool. Lowering it removes the highest-numbered ones, reset gracefully first. */
-  count: z.number().int().min(0).max(40, "must be at most 40 (each pool owns a block of 50 private addresses)"),
-  serverType: z.string().regex(/^[a-z]+[0-9]+[a-z]*$/, "must be a Hetzner server type like cpx21 or cax11"),
-  /** Default: hetzner.location. */
-  location: hetznerLocation.optional(),
-  labels: labels.default({}),
-  taints: taints.default({}),
-});
-
-const hetznerSchema = z.strictObject({
-  /** Default location of servers and of the load balancer. Default: fsn1. */
-  location: hetznerLocation.default("fsn1"),
-  /** Private network and its subnet; neither may overlap the pod or service CIDR (seed 004). */
-  networkCidr: cidr.default("10.0.0.0/16"),
-  subnetCidr: cidr.default("10.0.1.0/24"),
-  /** The Talos image: a snapshot ID, or the newest snapshot matching a label selector. */
-  image: z.strictObject({
-    snapshotId: z.number().int().positive().optional(),
-    selector: z.string().min(1).optional(),
-  }),
-  /** Who may reach the Talos API (50000) and the Kubernetes API (6443) on the servers. */
-  adminCidrs: z.array(cidr).min(1, "needs at least one network allowed to reach the Talos and Kubernetes APIs"),
-  /** More inbound rules (e.g. 80/443 for an ingress); nothing else is open from the internet. */
-  extraFirewallRules: z
-    .array(
-      z.strictObject({
-        protocol: z.enum(["tcp", "udp"]),
-        port: z.string().regex(/^\d{1,5}(-\d{1,5})?$/, "must be a port or range like 443 or 30000-32767"),
-        sourceIps: z.array(cidr).min(1),
-        description: z.string().optional(),
-      }),
-    )
-    .default([]),
-  /** Load balancer type for the API endpoint. Default: lb11. */
-  loadBalancerType: z.string().regex(/^lb[0-9]+$/, "must be a load balancer type like lb11").default("lb11"),
-  /** KubeSpan (WireGuard between nodes, seed 002). Default: false. */
-  kubespan: z.boolean().default(false),
-  /** LUKS2 encryption of the STATE and EPHEMERAL partitions, keyed to each node (seed 002). Default: false. */
-  diskEncryption: z.boolean().default(false),
-  pools: z.array(hetznerPoolSchema).min(1, "needs at least one pool"),
-});
-
 const rawSchema = z.strictObject({
   cluster: clusterSchema,
   imageFactory: imageFactorySchema.default({ url: "https://factory.talos.dev", register: true, extensions: [], extraKernelArgs: [] }),
@@ -219,31 +141,8 @@ const rawSchema = z.strictObject({
 
 export type RawStackConfig = z.infer<typeof rawSchema>;
 export type NodeSettings = z.infer<typeof nodeSchema>;
-export type AddonSettings = z.infer<typeof addonsSchema>;
-export type HetznerSettings = z.infer<typeof hetznerSchema>;
-
-/** A Hetzner server's node: pool k's n-th server (from 1) sits at subnet offset 10 + 50k + n. */
-export function hetznerNodes(clusterName: string, hetzner: HetznerSettings) {
-  const subnet = parseCidr(hetzner.subnetCidr)!;
-  return hetzner.pools.flatMap((pool, k) =>
-    Array.from({ length: pool.count }, (_, i) => ({
-      name: `${clusterName}-${pool.name}-${i + 1}`,
-      role: pool.role,
-      platform: HETZNER_PLATFORM,
-      address: formatIpv4(subnet.first + hetznerAddressOffset(k, i + 1)),
-      // Hetzner Cloud servers boot from one virtio disk.
-      installDisk: "/dev/sda",
-      dataDisks: [] as string[],
-      network: undefined,
-      labels: pool.labels,
-      taints: pool.taints,
-      patches: [] as string[],
-      pool: pool.name,
-      serverType: pool.serverType,
-      location: pool.location ?? hetzner.location,
-    })),
-  );
-}
+export type { AddonSettings } from "./addons";
+export type { HetznerSettings } from "./hetzner";
 
 /** Defaults that depend on other fields, filled once validation passed. */
 function deriveDefaults(input: RawStackConfig) {
