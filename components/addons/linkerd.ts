@@ -1,7 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import * as tls from "@pulumi/tls";
 import { PinnedChart, releaseArgs } from "./chart";
+import { LinkerdIdentity } from "./linkerd-identity";
 import { privilegedNamespace } from "./privileged-namespace";
 import { linkerdControlPlaneValues, linkerdCrdsValues, mergeValues, Values } from "./values";
 
@@ -23,13 +23,8 @@ export interface LinkerdArgs {
   readonly gate?: (values: pulumi.Input<Values>) => pulumi.Input<Values>;
 }
 
-// ECDSA P-256: what Linkerd's identity service expects for its trust anchor and issuer.
-const KEY = { algorithm: "ECDSA", ecdsaCurve: "P256" } as const;
-const CA_USES = ["cert_signing", "crl_signing"];
-
 /**
- * Linkerd (seed 003): its CRDs, then the control plane with a trust anchor (root CA) and an
- * issuer (intermediate CA) made here and kept only in encrypted state.
+ * Linkerd (seed 003): its identity (LinkerdIdentity), its CRDs, then the control plane.
  */
 export class Linkerd extends pulumi.ComponentResource {
   public readonly trustAnchorPem: pulumi.Output<string>;
@@ -40,40 +35,13 @@ export class Linkerd extends pulumi.ComponentResource {
     super("talos-cluster:addons:Linkerd", name, {}, opts);
     const child = { parent: this };
     const gate = args.gate ?? ((v: pulumi.Input<Values>) => v);
-    const secretCert = { ...child, additionalSecretOutputs: ["certPem"] };
-
-    const anchorKey = new tls.PrivateKey(`${name}-trust-anchor-key`, { ...KEY }, child);
-    const anchor = new tls.SelfSignedCert(
-      `${name}-trust-anchor`,
-      {
-        privateKeyPem: anchorKey.privateKeyPem,
-        isCaCertificate: true,
-        validityPeriodHours: args.trustAnchorValidityHours ?? 87600,
-        subject: { commonName: "root.linkerd.cluster.local" },
-        allowedUses: CA_USES,
-      },
-      secretCert,
-    );
-    const issuerKey = new tls.PrivateKey(`${name}-issuer-key`, { ...KEY }, child);
-    const issuerRequest = new tls.CertRequest(
-      `${name}-issuer-request`,
-      { privateKeyPem: issuerKey.privateKeyPem, subject: { commonName: "identity.linkerd.cluster.local" } },
+    const identity = new LinkerdIdentity(
+      `${name}-identity`,
+      { trustAnchorValidityHours: args.trustAnchorValidityHours, issuerValidityHours: args.issuerValidityHours },
       child,
     );
-    const issuer = new tls.LocallySignedCert(
-      `${name}-issuer`,
-      {
-        certRequestPem: issuerRequest.certRequestPem,
-        caPrivateKeyPem: anchorKey.privateKeyPem,
-        caCertPem: anchor.certPem,
-        isCaCertificate: true,
-        validityPeriodHours: args.issuerValidityHours ?? 8760,
-        allowedUses: CA_USES,
-      },
-      secretCert,
-    );
-    this.trustAnchorPem = pulumi.secret(anchor.certPem);
-    this.issuerPem = pulumi.secret(issuer.certPem);
+    this.trustAnchorPem = identity.trustAnchorPem;
+    this.issuerPem = identity.issuerCertPem;
 
     const namespace = privilegedNamespace(`${name}-namespace`, "linkerd", this, args.provider);
     const crds = new k8s.helm.v3.Release(`${name}-crds`, releaseArgs(args.crdsChart, "linkerd", gate(linkerdCrdsValues())), {
@@ -82,7 +50,7 @@ export class Linkerd extends pulumi.ComponentResource {
       dependsOn: [namespace, ...(args.after ?? [])],
     });
     const values = pulumi
-      .all([anchor.certPem, issuer.certPem, issuerKey.privateKeyPem])
+      .all([identity.trustAnchorPem, identity.issuerCertPem, identity.issuerKeyPem])
       .apply(([trustAnchorPem, issuerCertPem, issuerKeyPem]) =>
         mergeValues(linkerdControlPlaneValues({ trustAnchorPem, issuerCertPem, issuerKeyPem, ha: args.ha }), args.values),
       );

@@ -22,7 +22,7 @@ describe("engine: preview of the committed example stacks", function () {
     { name: "homelab", creates: 25, types: [...core, ...addonCore], names: ["tales-addons-prometheus-operator-crds-manifests", "tales-addons-cilium-release", "talos-control-1-upgrade", "tales-upgrades-kubernetes"] },
     {
       name: "deepthought",
-      creates: 43,
+      creates: 44,
       types: [...core, ...addonCore, "tls:index:PrivateKey", "tls:index:SelfSignedCert", "tls:index:CertRequest", "tls:index:LocallySignedCert"],
       names: [
         "deepthought-addons-gateway-api-crds-manifests",

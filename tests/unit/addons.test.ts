@@ -97,6 +97,7 @@ describe("add-ons: deepthought (Rook on the HDDs, Gateway API, Linkerd HA, seed 
       "talos-cluster:addons:Cilium": 1,
       "talos-cluster:addons:RookCeph": 1,
       "talos-cluster:addons:Linkerd": 1,
+      "talos-cluster:addons:LinkerdIdentity": 1,
       [NAMESPACE]: 3,
       [RELEASE]: 5,
       "tls:index/privateKey:PrivateKey": 2,
@@ -148,31 +149,31 @@ describe("add-ons: deepthought (Rook on the HDDs, Gateway API, Linkerd HA, seed 
     assert.equal(values.proxyInit.runAsRoot, true);
     assert.equal(values.controllerReplicas, 3);
     assert.equal(values.enablePodAntiAffinity, true);
-    assert.equal(values.identityTrustAnchorsPEM, "deepthought-addons-linkerd-trust-anchor-cert");
-    assert.deepEqual(values.identity.issuer.tls, { crtPEM: "deepthought-addons-linkerd-issuer-cert", keyPEM: "deepthought-addons-linkerd-issuer-key-private-key" });
+    assert.equal(values.identityTrustAnchorsPEM, "deepthought-addons-linkerd-identity-trust-anchor-cert");
+    assert.deepEqual(values.identity.issuer.tls, { crtPEM: "deepthought-addons-linkerd-identity-issuer-cert", keyPEM: "deepthought-addons-linkerd-identity-issuer-key-private-key" });
     assert.deepEqual(controlPlane.secretInputs, ["values"]);
     assert.ok(controlPlane.dependencies.map(shortName).includes("deepthought-addons-linkerd-crds"));
     assert.ok(recorder.named("deepthought-addons-linkerd-crds").dependencies.map(shortName).includes("deepthought-addons-gateway-api-crds-manifests"));
   });
 
   it("signs the issuer (1 year, CA) with the trust anchor (10 years, CA), both ECDSA P-256 and secret", () => {
-    const anchorKey = inputsOf(recorder.named("deepthought-addons-linkerd-trust-anchor-key"));
-    const issuerKey = inputsOf(recorder.named("deepthought-addons-linkerd-issuer-key"));
+    const anchorKey = inputsOf(recorder.named("deepthought-addons-linkerd-identity-trust-anchor-key"));
+    const issuerKey = inputsOf(recorder.named("deepthought-addons-linkerd-identity-issuer-key"));
     assert.deepEqual(anchorKey, { algorithm: "ECDSA", ecdsaCurve: "P256" });
     assert.deepEqual(issuerKey, { algorithm: "ECDSA", ecdsaCurve: "P256" });
-    const anchor = recorder.named("deepthought-addons-linkerd-trust-anchor");
+    const anchor = recorder.named("deepthought-addons-linkerd-identity-trust-anchor");
     assert.equal(inputsOf(anchor).isCaCertificate, true);
     assert.equal(inputsOf(anchor).validityPeriodHours, 87600);
-    assert.equal(inputsOf(anchor).privateKeyPem, "deepthought-addons-linkerd-trust-anchor-key-private-key");
-    const issuer = recorder.named("deepthought-addons-linkerd-issuer");
+    assert.equal(inputsOf(anchor).privateKeyPem, "deepthought-addons-linkerd-identity-trust-anchor-key-private-key");
+    const issuer = recorder.named("deepthought-addons-linkerd-identity-issuer");
     assert.deepEqual(
       { ca: inputsOf(issuer).caCertPem, caKey: inputsOf(issuer).caPrivateKeyPem, isCa: inputsOf(issuer).isCaCertificate, hours: inputsOf(issuer).validityPeriodHours },
-      { ca: "deepthought-addons-linkerd-trust-anchor-cert", caKey: "deepthought-addons-linkerd-trust-anchor-key-private-key", isCa: true, hours: 8760 },
+      { ca: "deepthought-addons-linkerd-identity-trust-anchor-cert", caKey: "deepthought-addons-linkerd-identity-trust-anchor-key-private-key", isCa: true, hours: 8760 },
     );
-    assert.deepEqual(issuer.dependencies.map(shortName).sort(), ["deepthought-addons-linkerd-issuer-request", "deepthought-addons-linkerd-trust-anchor", "deepthought-addons-linkerd-trust-anchor-key"]);
+    assert.deepEqual(issuer.dependencies.map(shortName).sort(), ["deepthought-addons-linkerd-identity-issuer-request", "deepthought-addons-linkerd-identity-trust-anchor", "deepthought-addons-linkerd-identity-trust-anchor-key"]);
     assert.ok(anchor.additionalSecretOutputs.includes("certPem"));
     assert.ok(issuer.additionalSecretOutputs.includes("certPem"));
-    for (const key of ["deepthought-addons-linkerd-trust-anchor-key", "deepthought-addons-linkerd-issuer-key"]) {
+    for (const key of ["deepthought-addons-linkerd-identity-trust-anchor-key", "deepthought-addons-linkerd-identity-issuer-key"]) {
       assert.ok(recorder.named(key).additionalSecretOutputs.includes("privateKeyPem"), key);
     }
   });
