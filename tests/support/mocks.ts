@@ -229,3 +229,10 @@ export async function runProgram(allConfig: Record<string, string>, stack = "uni
   await settle();
   return { recorder, exports, error };
 }
+
+/** runProgram for a config that must be valid: fails the calling hook with the program's error. */
+export async function runValidProgram(allConfig: Record<string, string>, stack = "unit") {
+  const run = await runProgram(allConfig, stack);
+  if (run.error !== undefined) throw new Error(`the program failed: ${String(run.error)}`);
+  return run;
+}

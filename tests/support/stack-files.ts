@@ -1,6 +1,7 @@
 // Reads stack files (Pulumi.<stack>.yaml or a fixture in the same format) the way the program
 // sees them: Pulumi hands structured values to the program as JSON text.
 import fs from "node:fs";
+import path from "node:path";
 import YAML from "yaml";
 
 export interface StackFile {
@@ -20,4 +21,16 @@ export function readStackFile(file: string): StackFile {
   }
   const expected = [...text.matchAll(/^# expect: (.*)$/gm)].map((m) => m[1]!);
   return { allConfig, expected };
+}
+
+/**
+ * A committed stack's config as the program sees it, with some keys' objects shallow-merged
+ * (e.g. `{ "talos-cluster:cluster": { applyNodes: false } }`).
+ */
+export function committedStackConfig(stack: string, patches: Record<string, Record<string, unknown>> = {}): Record<string, string> {
+  const config = { ...readStackFile(path.join(__dirname, "..", "..", `Pulumi.${stack}.yaml`)).allConfig };
+  for (const [key, patch] of Object.entries(patches)) {
+    config[key] = JSON.stringify({ ...(config[key] ? JSON.parse(config[key]) : {}), ...patch });
+  }
+  return config;
 }

@@ -1,14 +1,11 @@
 // Platform add-ons under mocks: charts, pinned versions, namespaces, derived values, overrides,
 // switches, ordering, and the Linkerd certificates.
 import assert from "node:assert/strict";
-import path from "node:path";
 import pins from "../../toolchain/versions.json";
 import { ciliumValues, mergeValues, oddAtMost, rookClusterValues } from "../../components/addons/values";
-import { RecordedResource, Recorder, runProgram } from "../support/mocks";
-import { readStackFile } from "../support/stack-files";
+import { RecordedResource, Recorder, runProgram, runValidProgram } from "../support/mocks";
+import { committedStackConfig } from "../support/stack-files";
 
-const root = path.resolve(__dirname, "..", "..");
-const stackConfig = (stack: string) => readStackFile(path.join(root, `Pulumi.${stack}.yaml`)).allConfig;
 const RELEASE = "kubernetes:helm.sh/v3:Release";
 const NAMESPACE = "kubernetes:core/v1:Namespace";
 const CONFIG_FILE = "kubernetes:yaml/v2:ConfigFile";
@@ -17,20 +14,13 @@ const PRIVILEGED = { "pod-security.kubernetes.io/enforce": "privileged", "pod-se
 const inputsOf = (r: RecordedResource) => r.inputs as Record<string, any>;
 const shortName = (urn: string) => urn.split("::").pop();
 
-function withAddons(stack: string, addons: Record<string, unknown>, cluster: Record<string, unknown> = {}) {
-  const config = stackConfig(stack);
-  const current = JSON.parse(config["talos-cluster:addons"] ?? "{}");
-  config["talos-cluster:addons"] = JSON.stringify({ ...current, ...addons });
-  config["talos-cluster:cluster"] = JSON.stringify({ ...JSON.parse(config["talos-cluster:cluster"]!), ...cluster });
-  return config;
-}
+const withAddons = (stack: string, addons: Record<string, unknown>, cluster: Record<string, unknown> = {}) =>
+  committedStackConfig(stack, { "talos-cluster:addons": addons, "talos-cluster:cluster": cluster });
 
 describe("add-ons: homelab (Cilium and prometheus-operator CRDs only, seed 000)", () => {
   let recorder: Recorder;
   before(async () => {
-    const run = await runProgram(stackConfig("homelab"), "homelab");
-    assert.equal(run.error, undefined, String(run.error));
-    recorder = run.recorder;
+    recorder = (await runValidProgram(committedStackConfig("homelab"), "homelab")).recorder;
   });
 
   it("builds the Kubernetes provider from the cluster's kubeconfig and passes it to every add-on", () => {
@@ -81,9 +71,7 @@ describe("add-ons: homelab (Cilium and prometheus-operator CRDs only, seed 000)"
 describe("add-ons: deepthought (Rook on the HDDs, Gateway API, Linkerd HA, seed 003)", () => {
   let recorder: Recorder;
   before(async () => {
-    const run = await runProgram(stackConfig("deepthought"), "deepthought");
-    assert.equal(run.error, undefined, String(run.error));
-    recorder = run.recorder;
+    recorder = (await runValidProgram(committedStackConfig("deepthought"), "deepthought")).recorder;
   });
 
   it("registers exactly these add-on resources", () => {

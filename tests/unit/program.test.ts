@@ -1,13 +1,11 @@
 // The whole program under mocks, with the committed example stacks' config.
 import assert from "node:assert/strict";
 import * as pulumi from "@pulumi/pulumi";
-import path from "node:path";
 import YAML from "yaml";
-import { Recorder, runProgram, valueOf } from "../support/mocks";
-import { readStackFile } from "../support/stack-files";
+import { Recorder, runProgram, runValidProgram, valueOf } from "../support/mocks";
+import { committedStackConfig } from "../support/stack-files";
 
-const root = path.resolve(__dirname, "..", "..");
-const stackConfig = (stack: string) => readStackFile(path.join(root, `Pulumi.${stack}.yaml`)).allConfig;
+const stackConfig = (stack: string) => committedStackConfig(stack);
 
 const T = {
   apply: "talos:machine/configurationApply:ConfigurationApply",
@@ -214,9 +212,7 @@ describe("program: deepthought stack (seed 003, bare metal)", () => {
   let recorder: Recorder;
 
   before(async () => {
-    const run = await runProgram(stackConfig("deepthought"), "deepthought");
-    assert.equal(run.error, undefined, String(run.error));
-    recorder = run.recorder;
+    recorder = (await runValidProgram(stackConfig("deepthought"), "deepthought")).recorder;
   });
 
   it("registers one apply per node and a single bootstrap", () => {
@@ -255,11 +251,7 @@ describe("program: deepthought stack (seed 003, bare metal)", () => {
 
 describe("program: variants of the homelab stack", () => {
   const homelab = () => stackConfig("homelab");
-  const withCluster = (extra: Record<string, unknown>) => {
-    const config = homelab();
-    config["talos-cluster:cluster"] = JSON.stringify({ ...JSON.parse(config["talos-cluster:cluster"]!), ...extra });
-    return config;
-  };
+  const withCluster = (extra: Record<string, unknown>) => committedStackConfig("homelab", { "talos-cluster:cluster": extra });
 
   it("applyNodes: false renders secrets and configs and touches no machine", async () => {
     const run = await runProgram(withCluster({ applyNodes: false }), "render");
