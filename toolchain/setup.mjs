@@ -89,6 +89,16 @@ function checkGo() {
   return out.trim();
 }
 
+/** `go mod edit` with the pins: replaces dropped, modules required at a version, replaces added. */
+function editGoMod(workDir, { dropreplace = [], requires = {}, replace = {} }) {
+  const edits = [
+    ...dropreplace.map((mod) => `-dropreplace=${mod}`),
+    ...Object.entries(requires).map(([mod, version]) => `-require=${mod}@${version}`),
+    ...Object.entries(replace).map(([mod, target]) => `-replace=${mod}=${target}`),
+  ];
+  if (edits.length) run("go", ["mod", "edit", ...edits], { cwd: workDir, env: goEnv() });
+}
+
 /** Copies a module from the module cache into a writable work tree and applies our go.mod edits. */
 function prepareModule(spec, workDir) {
   const info = JSON.parse(run("go", ["mod", "download", "-json", `${spec.module}@${spec.moduleVersion}`], { env: goEnv(), cwd: os.tmpdir() }));
@@ -96,13 +106,8 @@ function prepareModule(spec, workDir) {
   fs.rmSync(workDir, { recursive: true, force: true });
   fs.cpSync(info.Dir, workDir, { recursive: true });
   run("chmod", ["-R", "u+w", workDir]);
-  const edits = [];
-  for (const [mod, version] of Object.entries(spec.replaceLocalWith ?? {})) {
-    // Local replaces such as `=> ../sdk` point outside the module zip: require the published module.
-    edits.push(`-dropreplace=${mod}`, `-require=${mod}@${version}`);
-  }
-  for (const [mod, target] of Object.entries(spec.replace ?? {})) edits.push(`-replace=${mod}=${target}`);
-  if (edits.length) run("go", ["mod", "edit", ...edits], { cwd: workDir, env: goEnv() });
+  // Local replaces such as `=> ../sdk` point outside the module zip: require the published module.
+  editGoMod(workDir, { dropreplace: Object.keys(spec.replaceLocalWith ?? {}), requires: spec.replaceLocalWith, replace: spec.replace });
   for (const embed of spec.embeds ?? []) {
     // Mirrors the upstream `go generate` step: the embedded schema is schema.json with its version set.
     const dir = path.join(workDir, path.dirname(embed.target));
@@ -126,11 +131,7 @@ function prepareLocalModule(spec, workDir) {
   fs.rmSync(workDir, { recursive: true, force: true });
   fs.cpSync(path.join(root, bridge.source), workDir, { recursive: true });
   run("go", ["mod", "init", bridge.module], { cwd: workDir, env: goEnv() });
-  const edits = [
-    ...Object.entries(bridge.requires).map(([mod, version]) => `-require=${mod}@${version}`),
-    ...Object.entries(bridge.replace ?? {}).map(([mod, target]) => `-replace=${mod}=${target}`),
-  ];
-  run("go", ["mod", "edit", ...edits], { cwd: workDir, env: goEnv() });
+  editGoMod(workDir, { requires: bridge.requires, replace: bridge.replace });
   if (!bridge.tfgen) return;
   const tfgen = path.join(workDir, "tfgen");
   goBuild({ ...spec, package: bridge.tfgen }, workDir, tfgen);

@@ -33,7 +33,6 @@ export class HetznerCloud extends pulumi.ComponentResource implements ClusterInf
   public readonly talosEndpoint: pulumi.Output<string>;
   public readonly patches: pulumi.Output<string>[];
   public readonly loadBalancerIp: pulumi.Output<string>;
-  public readonly servers: Record<string, hcloud.Server> = {};
   private readonly args: HetznerCloudArgs;
   private readonly provider: hcloud.Provider;
   private readonly network: hcloud.Network;
@@ -130,7 +129,6 @@ export class HetznerCloud extends pulumi.ComponentResource implements ClusterInf
         ignoreChanges: ["userData", "image"],
       },
     );
-    this.servers[node.name] = server;
     return { resources: [server] };
   }
 }
