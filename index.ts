@@ -50,6 +50,7 @@ const addons =
     kubeconfig: bootstrap.kubeconfig,
     podCidr: config.cluster.podCidr,
     nodes: config.nodes,
+    clusterReady: bootstrap.healthy,
     healthyAfter: (after) => bootstrap.healthyAfter(after, false),
   });
 

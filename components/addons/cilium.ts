@@ -15,6 +15,8 @@ export interface CiliumArgs {
   readonly provider: k8s.Provider;
   /** What must exist first (the prometheus-operator CRDs, for its ServiceMonitors). Default: none. */
   readonly after?: readonly pulumi.Resource[];
+  /** Holds the release's values back (e.g. until the cluster is ready). Default: none. */
+  readonly gate?: (values: pulumi.Input<Values>) => pulumi.Input<Values>;
 }
 
 /** Cilium as the cluster's CNI and kube-proxy replacement, in its own privileged namespace. */
@@ -26,7 +28,7 @@ export class Cilium extends pulumi.ComponentResource {
     const namespace = privilegedNamespace(`${name}-namespace`, "cilium", this, args.provider);
     this.release = new k8s.helm.v3.Release(
       `${name}-release`,
-      releaseArgs(args.chart, "cilium", mergeValues(ciliumValues(args.facts), args.values)),
+      releaseArgs(args.chart, "cilium", (args.gate ?? ((v) => v))(mergeValues(ciliumValues(args.facts), args.values))),
       { parent: this, provider: args.provider, dependsOn: [namespace, ...(args.after ?? [])] },
     );
     this.registerOutputs({ status: this.release.status });

@@ -8,6 +8,8 @@ export interface CrdManifestsArgs {
   readonly version: string;
   /** The Kubernetes provider built from the cluster's kubeconfig. Required. */
   readonly provider: k8s.Provider;
+  /** Holds the manifest back (e.g. until the cluster is ready). Default: none. */
+  readonly gate?: (url: string) => pulumi.Input<string>;
 }
 
 /**
@@ -19,7 +21,7 @@ export class CrdManifests extends pulumi.ComponentResource {
 
   constructor(name: string, args: CrdManifestsArgs, opts?: pulumi.ComponentResourceOptions) {
     super("talos-cluster:addons:CrdManifests", name, {}, opts);
-    this.manifests = new k8s.yaml.v2.ConfigFile(`${name}-manifests`, { file: args.url }, { parent: this, provider: args.provider });
+    this.manifests = new k8s.yaml.v2.ConfigFile(`${name}-manifests`, { file: args.gate ? args.gate(args.url) : args.url }, { parent: this, provider: args.provider });
     this.registerOutputs({ version: args.version });
   }
 }

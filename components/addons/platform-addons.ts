@@ -6,7 +6,12 @@ import { Cilium } from "./cilium";
 import { CrdManifests } from "./crd-manifests";
 import { Linkerd } from "./linkerd";
 import { RookCeph } from "./rook-ceph";
-import type { StorageNode, Values } from "./values";
+import type { StorageNode } from "./values";
+
+/** Holds an input back until `ready` resolves: what uses the input then waits for the gate. */
+function gateOn(ready: pulumi.Output<string>) {
+  return <T>(value: pulumi.Input<T>): pulumi.Output<T> => pulumi.all([ready, value]).apply(([, v]) => v as T);
+}
 
 export interface PlatformAddonsArgs {
   /** Which add-ons, with their value overrides (stack config `talos-cluster:addons`). Required. */
@@ -15,6 +20,8 @@ export interface PlatformAddonsArgs {
   readonly kubeconfig: pulumi.Input<string>;
   readonly podCidr: string;
   readonly nodes: readonly (StorageNode & { readonly role: "controlplane" | "worker" })[];
+  /** Resolves once Talos reports etcd, the API server and the nodes healthy (no CNI needed yet). Required. */
+  readonly clusterReady: pulumi.Output<string>;
   /**
    * The health gate with Kubernetes checks, to run once the CNI is in: given what it must wait
    * for, resolves when Talos reports the cluster healthy. Required.
@@ -23,8 +30,9 @@ export interface PlatformAddonsArgs {
 }
 
 /**
- * The cluster's add-ons, in order: kubeconfig -> CRDs (prometheus-operator, Gateway API) ->
- * Cilium -> cluster healthy with its CNI -> Rook Ceph, Linkerd.
+ * The cluster's add-ons, in order: kubeconfig -> cluster ready (Talos health, no CNI needed) ->
+ * CRDs (prometheus-operator, Gateway API) -> Cilium -> cluster healthy with its CNI -> Rook
+ * Ceph, Linkerd. A health gate orders what follows through the inputs it gates.
  */
 export class PlatformAddons extends pulumi.ComponentResource {
   public readonly provider: k8s.Provider;
@@ -37,13 +45,14 @@ export class PlatformAddons extends pulumi.ComponentResource {
     this.provider = new k8s.Provider(`${name}-kubernetes`, { kubeconfig: args.kubeconfig, enableServerSideApply: true }, { parent: this });
     const provider = this.provider;
     const child = { parent: this };
+    const afterReady = gateOn(args.clusterReady);
 
     const crds: pulumi.Resource[] = [];
     if (addons.prometheusOperatorCrds.enabled) {
-      crds.push(new CrdManifests(`${name}-prometheus-operator-crds`, { ...pins.addons.prometheusOperatorCrds, provider }, child));
+      crds.push(new CrdManifests(`${name}-prometheus-operator-crds`, { ...pins.addons.prometheusOperatorCrds, provider, gate: afterReady }, child));
     }
     const gatewayApi = addons.gatewayApi.enabled
-      ? new CrdManifests(`${name}-gateway-api-crds`, { ...pins.addons.gatewayApi, provider }, child)
+      ? new CrdManifests(`${name}-gateway-api-crds`, { ...pins.addons.gatewayApi, provider, gate: afterReady }, child)
       : undefined;
     if (gatewayApi) crds.push(gatewayApi);
 
@@ -57,6 +66,7 @@ export class PlatformAddons extends pulumi.ComponentResource {
             values: addons.cilium.values,
             provider,
             after: ciliumAfter,
+            gate: afterReady,
           },
           child,
         )
@@ -65,8 +75,7 @@ export class PlatformAddons extends pulumi.ComponentResource {
     // Until the CNI runs nothing schedules; the remaining add-ons wait for a healthy cluster.
     const healthAfter = cilium ? [cilium.release] : crds;
     this.healthy = args.healthyAfter(healthAfter);
-    const healthy = this.healthy;
-    const afterHealthy = (values: pulumi.Input<Values>) => pulumi.all([healthy, values]).apply(([, v]) => v);
+    const afterHealthy = gateOn(this.healthy);
 
     if (addons.rookCeph.enabled) {
       new RookCeph(

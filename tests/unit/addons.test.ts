@@ -57,9 +57,12 @@ describe("add-ons: homelab (Cilium and prometheus-operator CRDs only, seed 000)"
     assert.deepEqual(namespaces.map((n) => inputsOf(n).metadata), [{ name: "cilium", labels: PRIVILEGED }]);
   });
 
-  it("orders CRDs before Cilium", () => {
+  it("orders kubeconfig -> cluster ready (every node applied) -> CRDs -> Cilium", () => {
+    const ready = ["tales-cluster-kubeconfig", "tales-config-secrets", "talos-control-1-apply", "talos-worker-1-apply"];
+    const crds = recorder.named("tales-addons-prometheus-operator-crds-manifests");
+    assert.deepEqual(crds.dependencies.map(shortName).sort(), ready);
     const cilium = recorder.named("tales-addons-cilium-release");
-    assert.deepEqual(cilium.dependencies.map(shortName).sort(), ["tales-addons-cilium-namespace", "tales-addons-prometheus-operator-crds-manifests"]);
+    assert.deepEqual(cilium.dependencies.map(shortName).sort(), ["tales-addons-cilium-namespace", "tales-addons-prometheus-operator-crds-manifests", ...ready].sort());
   });
 
   it("registers nothing for disabled add-ons", () => {
@@ -168,11 +171,17 @@ describe("add-ons: deepthought (Rook on the HDDs, Gateway API, Linkerd HA, seed 
 
   it("orders kubeconfig -> CRDs -> Cilium -> healthy cluster -> Rook and Linkerd", () => {
     const deps = (name: string) => recorder.named(name).dependencies.map(shortName);
+    // the first health gate (Talos only: etcd, API, nodes) carries the kubeconfig and every apply
+    const ready = ["deepthought-cluster-kubeconfig", "deepthought-config-secrets", "deepthought-cp-1-apply", "deepthought-worker-1-apply", "deepthought-worker-2-apply"];
+    for (const crds of ["deepthought-addons-gateway-api-crds-manifests", "deepthought-addons-prometheus-operator-crds-manifests"]) {
+      assert.deepEqual(deps(crds).sort(), ready, crds);
+    }
     assert.deepEqual(deps("deepthought-addons-cilium-release").sort(), [
       "deepthought-addons-cilium-namespace",
       "deepthought-addons-gateway-api-crds-manifests",
       "deepthought-addons-prometheus-operator-crds-manifests",
-    ]);
+      ...ready,
+    ].sort());
     // the health gate carries its own dependencies (Cilium, the kubeconfig) into the releases after it
     for (const later of ["deepthought-addons-rook-ceph-operator", "deepthought-addons-linkerd-crds"]) {
       assert.ok(deps(later).includes("deepthought-addons-cilium-release"), later);
