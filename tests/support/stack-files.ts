@@ -34,3 +34,18 @@ export function committedStackConfig(stack: string, patches: Record<string, Reco
   }
   return config;
 }
+
+/** A well-formed stand-in for the Hetzner token, which the committed stack holds encrypted. */
+export const TEST_HCLOUD_TOKEN = "a".repeat(64);
+
+/**
+ * The committed hetzner stack's config with the stand-in token, its `talos-cluster:cluster`
+ * shallow-merged with `cluster`, and its `talos-cluster:hetzner` object edited by `change`.
+ */
+export function hetznerStackConfig(change: (hetzner: any) => void = () => undefined, cluster: Record<string, unknown> = {}): Record<string, string> {
+  const config: Record<string, string> = { ...committedStackConfig("hetzner", { "talos-cluster:cluster": cluster }), "hcloud:token": TEST_HCLOUD_TOKEN };
+  const hetzner = JSON.parse(config["talos-cluster:hetzner"]!);
+  change(hetzner);
+  config["talos-cluster:hetzner"] = JSON.stringify(hetzner);
+  return config;
+}

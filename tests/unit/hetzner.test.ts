@@ -2,22 +2,13 @@
 // servers, the patches they need, and what scaling a pool down removes.
 import assert from "node:assert/strict";
 import * as pulumi from "@pulumi/pulumi";
-import path from "node:path";
 import YAML from "yaml";
-import { hcloudId, Recorder, runProgram, valueOf } from "../support/mocks";
-import { readStackFile } from "../support/stack-files";
+import { hcloudId, Recorder, runProgram, runValidProgram, valueOf } from "../support/mocks";
+import { hetznerStackConfig, TEST_HCLOUD_TOKEN as TOKEN } from "../support/stack-files";
 
-const root = path.resolve(__dirname, "..", "..");
-const TOKEN = "a".repeat(64);
 const LB_IP = "198.51.100.10";
 
-function hetznerConfig(change: (hetzner: any) => void = () => undefined) {
-  const config: Record<string, string> = { ...readStackFile(path.join(root, "Pulumi.hetzner.yaml")).allConfig, "hcloud:token": TOKEN };
-  const hetzner = JSON.parse(config["talos-cluster:hetzner"]!);
-  change(hetzner);
-  config["talos-cluster:hetzner"] = JSON.stringify(hetzner);
-  return config;
-}
+const hetznerConfig = hetznerStackConfig;
 
 const inputsOf = (recorder: Recorder, name: string, type?: string) => {
   const found = recorder.resources.filter((r) => r.name === name && (!type || r.type === type));
@@ -30,8 +21,7 @@ describe("Hetzner Cloud: the oxide stack (3 control planes + 2 workers)", () => 
   let exports: Record<string, unknown>;
 
   before(async () => {
-    const run = await runProgram(hetznerConfig(), "hetzner");
-    assert.equal(run.error, undefined, String(run.error));
+    const run = await runValidProgram(hetznerConfig(), "hetzner");
     recorder = run.recorder;
     exports = run.exports as Record<string, unknown>;
   });

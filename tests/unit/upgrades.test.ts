@@ -1,20 +1,14 @@
 // Day-2 upgrades under mocks: exact command lines and their order for 3 control planes + 2
 // workers, what triggers them, and that no secret reaches a command string.
 import assert from "node:assert/strict";
-import path from "node:path";
 import { kernelArgsOf } from "../../components/talos/patches";
 import { kubernetesUpgradeCommands, osUpgradeCommands, osUpgradeScript, prelude, upgradeOrder } from "../../components/day2/upgrade-plan";
-import { Recorder, RecordedResource, runProgram } from "../support/mocks";
-import { readStackFile } from "../support/stack-files";
+import { Recorder, RecordedResource, runProgram, runValidProgram } from "../support/mocks";
+import { committedStackConfig, hetznerStackConfig } from "../support/stack-files";
 
-const root = path.resolve(__dirname, "..", "..");
 const COMMAND = "command:local:Command";
 
-function oxide(cluster: Record<string, unknown> = {}) {
-  const config: Record<string, string> = { ...readStackFile(path.join(root, "Pulumi.hetzner.yaml")).allConfig, "hcloud:token": "a".repeat(64) };
-  config["talos-cluster:cluster"] = JSON.stringify({ ...JSON.parse(config["talos-cluster:cluster"]!), ...cluster });
-  return config;
-}
+const oxide = (cluster: Record<string, unknown> = {}) => hetznerStackConfig(undefined, cluster);
 const inputs = (r: RecordedResource) => r.inputs as Record<string, string>;
 const steps = (recorder: Recorder) => recorder.ofType(COMMAND);
 
@@ -73,9 +67,7 @@ describe("upgrade plan", () => {
 describe("upgrades in the oxide stack (3 control planes + 2 workers)", () => {
   let recorder: Recorder;
   before(async () => {
-    const run = await runProgram(oxide(), "upgrades");
-    assert.equal(run.error, undefined, String(run.error));
-    recorder = run.recorder;
+    recorder = (await runValidProgram(oxide(), "upgrades")).recorder;
   });
 
   it("chains one step per node, control planes first, then Kubernetes, each after the previous", () => {
@@ -133,7 +125,7 @@ describe("upgrades in the oxide stack (3 control planes + 2 workers)", () => {
 
 describe("upgrades for kernel-argument changes (seed 000's vga=792)", () => {
   it("a node's new kernel arg re-runs only that node's step, as an upgrade to the same image", async () => {
-    const config = readStackFile(path.join(root, "Pulumi.homelab.yaml")).allConfig;
+    const config = committedStackConfig("homelab");
     const before = (await runProgram(config, "kernel")).recorder;
     const nodes = JSON.parse(config["talos-cluster:nodes"]!);
     nodes[1].patches = ["tests/fixtures/patches/kernel-args.yaml"];
