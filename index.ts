@@ -4,9 +4,8 @@ import * as pulumi from "@pulumi/pulumi";
 import path from "node:path";
 import { PlatformAddons } from "./components/addons/platform-addons";
 import { ClusterUpgrades } from "./components/day2/cluster-upgrades";
+import { ConfigRollout } from "./components/day2/config-rollout";
 import { HetznerCloud } from "./components/hetzner/hetzner-cloud";
-import { kernelArgsOf } from "./components/talos/patches";
-import { nodeConfigPatches } from "./components/talos/talos-cluster";
 import { TalosCluster } from "./components/talos/talos-cluster";
 import { readPatchFiles } from "./config/patch-files";
 import { parseStackConfig, projectConfig, StackConfigError } from "./config/schema";
@@ -39,31 +38,18 @@ const cluster = new TalosCluster(config.cluster.name, {
   patchFiles,
   infrastructure: hetzner,
   importSecretsFrom: config.secretsYaml === undefined ? undefined : writeSecretsImportFile(config.secretsYaml),
+  // A preview never dials a node nor waits for health.
+  checkHealth: !pulumi.runtime.isDryRun(),
 });
 
-// Add-ons need the cluster's kubeconfig, so only a stack that bootstraps its cluster has them.
+// Day 2, before anything else touches a running cluster: Talos OS upgrades one node at a time,
+// then Kubernetes, then config changes (one control plane at a time, workers in batches). On a
+// new cluster every step only records its target: the enrollment applies already did the work.
 const bootstrap = cluster.bootstrap;
-const addons =
+const upgrades =
   bootstrap &&
-  new PlatformAddons(`${config.cluster.name}-addons`, {
-    addons: config.addons,
-    kubeconfig: bootstrap.kubeconfig,
-    podCidr: config.cluster.podCidr,
-    nodes: config.nodes,
-    clusterReady: bootstrap.healthy,
-    healthyAfter: (after) => bootstrap.healthyAfter(after, false),
-  });
-
-// Day 2: a version, schematic or kernel-arg change in the stack config upgrades the nodes one
-// at a time, then Kubernetes (components/day2).
-if (bootstrap) {
   new ClusterUpgrades(`${config.cluster.name}-upgrades`, {
-    nodes: config.nodes.map((n) => ({
-      name: n.name,
-      address: n.address,
-      role: n.role,
-      kernelArgs: [...config.imageFactory.extraKernelArgs, ...kernelArgsOf(nodeConfigPatches(n, patchFiles))],
-    })),
+    nodes: cluster.nodeTargets,
     talosVersion: config.cluster.talosVersion,
     schematicId: cluster.schematic.id,
     installerImage: cluster.schematic.installerImage,
@@ -73,12 +59,38 @@ if (bootstrap) {
     kubeconfig: bootstrap.kubeconfig,
     after: [bootstrap.kubeconfigResource, ...cluster.nodes.map((n) => n.apply)],
   });
-}
+const rollout =
+  bootstrap &&
+  upgrades &&
+  new ConfigRollout(`${config.cluster.name}-rollout`, {
+    nodes: cluster.nodeTargets,
+    machineConfigs: cluster.nodeConfigs,
+    maxUnavailableWorkers: config.cluster.rollout.maxUnavailableWorkers,
+    timeout: config.cluster.talosApiTimeout,
+    talosconfig: cluster.talosconfig,
+    kubeconfig: bootstrap.kubeconfig,
+    after: [upgrades.kubernetes],
+  });
+
+// Add-ons need the cluster's kubeconfig, so only a stack that bootstraps its cluster has them.
+const addons =
+  bootstrap &&
+  rollout &&
+  new PlatformAddons(`${config.cluster.name}-addons`, {
+    addons: config.addons,
+    kubeconfig: bootstrap.kubeconfig,
+    podCidr: config.cluster.podCidr,
+    nodes: config.nodes,
+    // Talos-level health (no CNI yet) once every node is at its target.
+    clusterReady: bootstrap.healthyAfter([...rollout.done], true),
+    healthyAfter: (after) => bootstrap.healthyAfter(after, false),
+  });
 
 export const clusterName = config.cluster.name;
 export const endpoint = config.cluster.endpoint ?? hetzner?.endpoint;
 export const loadBalancerIp = hetzner?.loadBalancerIp;
 export const talosVersion = config.cluster.talosVersion;
+export const configContract = cluster.machineConfigs.contract;
 export const kubernetesVersion = config.cluster.kubernetesVersion;
 export const schematicId = cluster.schematic.id;
 export const installerImage = cluster.schematic.installerImage;

@@ -1,6 +1,7 @@
 // Cross-field checks on the stack config. They run even when some fields already failed
 // (so every problem is reported at once), hence they read the value defensively.
 import type { z } from "zod";
+import { checkConfigContract } from "./contract-checks";
 import { Cidr, contains, overlaps, parseCidr, parseIpv4 } from "./ip";
 
 type Ctx = z.core.$RefinementCtx<unknown>;
@@ -34,6 +35,7 @@ export function crossFieldChecks(value: unknown, ctx: Ctx): void {
   checkNetworks(cluster, nodes, ctx);
   checkDisks(nodes, ctx);
   checkAddons(record(root.addons), cluster, nodes, ctx);
+  checkConfigContract(root, cluster, ctx);
 }
 
 /** Add-ons that cannot work with the rest of the config; `enabled` defaults as in the schema. */

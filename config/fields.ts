@@ -39,6 +39,8 @@ export const httpsEndpoint = z.string().superRefine((value, ctx) => {
 });
 
 export const talosVersion = z.string().regex(/^v\d+\.\d+\.\d+$/, "must look like v1.10.6");
+/** A Talos config contract: a Talos version, with or without its patch number. */
+export const configContract = z.string().regex(/^v\d+\.\d+(\.\d+)?$/, "must look like v1.10 or v1.10.6");
 export const kubernetesVersion = z.string().regex(/^\d+\.\d+\.\d+$/, "must look like 1.33.3 (no leading v)");
 
 /** A whole disk device, e.g. /dev/sda or /dev/nvme0n1. */

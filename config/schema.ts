@@ -8,6 +8,7 @@ import { crossFieldChecks } from "./checks";
 import { HETZNER_PLATFORM, hetznerNodes, hetznerSchema } from "./hetzner";
 import {
   cidr,
+  configContract,
   diskPath,
   dnsLabel,
   duration,
@@ -41,6 +42,13 @@ const clusterSchema = z.strictObject({
   endpoint: httpsEndpoint.optional(),
   /** Talos version. Default: toolchain/versions.json cluster.talosVersion. */
   talosVersion: talosVersion.default(pins.cluster.talosVersion),
+  /**
+   * The Talos version machine configs are generated for (the config contract), e.g. v1.10.
+   * Default: the version the cluster was created with, kept with its secrets in state, so a
+   * Talos bump only moves the installed OS. Set it to move the contract on purpose; required
+   * when secretsYaml imports secrets. Never newer than talosVersion.
+   */
+  configContract: configContract.optional(),
   /** Kubernetes version. Default: toolchain/versions.json cluster.kubernetesVersion. */
   kubernetesVersion: kubernetesVersion.default(pins.cluster.kubernetesVersion),
   /** Pod network. Default: Talos's 10.244.0.0/16. */
@@ -70,6 +78,13 @@ const clusterSchema = z.strictObject({
     .default({ systemMemory: "512Mi", kubeMemory: "512Mi", evictionMemory: "256Mi" }),
   /** How long a Talos API call (apply, bootstrap, kubeconfig, health) may wait for a node. Default: 10m. */
   talosApiTimeout: duration.default("10m"),
+  /** How config changes reach running nodes: control planes one at a time, workers in batches. */
+  rollout: z
+    .strictObject({
+      /** Workers whose config changes at the same time (drained and rebooted if needed). Default: 1. */
+      maxUnavailableWorkers: z.number().int("must be a whole number").min(1, "must be at least 1").default(1),
+    })
+    .default({ maxUnavailableWorkers: 1 }),
   /** What removing a node does to it. Default: graceful leave (cordon, drain, leave etcd), reset, no reboot. */
   onDestroy: z
     .strictObject({
@@ -121,6 +136,18 @@ const nodeSchema = z.strictObject({
   patches: z.array(z.string().regex(/^[^/].*\.ya?ml$/, "must be a relative path to a .yaml file")).default([]),
 });
 
+/** A GitHub Actions runner label, e.g. ubuntu-latest, self-hosted or a label of your own. */
+const runnerLabel = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/, "must be a runner label like ubuntu-latest or self-hosted");
+
+/** Where CI runs this stack's preview and up (.github/workflows/pulumi.yml reads it from the stack file). */
+const ciSchema = z.strictObject({
+  /**
+   * The job's `runs-on`: one label or a list. A cluster on a LAN needs a self-hosted runner on
+   * that LAN (e.g. [self-hosted, lan]); a cloud cluster can use a hosted one. Default: ubuntu-latest.
+   */
+  runsOn: z.union([runnerLabel, z.array(runnerLabel).min(1, "needs at least one label")]).default("ubuntu-latest"),
+});
+
 const rawSchema = z.strictObject({
   cluster: clusterSchema,
   imageFactory: imageFactorySchema.default({ url: "https://factory.talos.dev", register: true, extensions: [], extraKernelArgs: [] }),
@@ -132,6 +159,8 @@ const rawSchema = z.strictObject({
   hcloudToken: z.string().regex(/^[A-Za-z0-9]{64}$/, "must be a 64-character Hetzner Cloud API token").optional(),
   /** Platform add-ons, installed once the cluster is bootstrapped (skipped when cluster.applyNodes is false). */
   addons: addonsSchema.default(addonsSchema.parse({})),
+  /** Where CI previews and updates this stack. Default: a hosted ubuntu-latest runner. */
+  ci: ciSchema.default({ runsOn: "ubuntu-latest" }),
   /** Contents of a `talosctl gen secrets` file, as an encrypted stack secret. Default: generated. */
   secretsYaml: z
     .string()

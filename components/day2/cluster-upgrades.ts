@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import {
   KUBECONFIG_ENV,
   kubernetesUpgradeScript,
+  membersOf,
   OsTarget,
   osUpgradeScript,
   recordOnly,
@@ -38,6 +39,8 @@ export interface ClusterUpgradesArgs {
 export class ClusterUpgrades extends pulumi.ComponentResource {
   /** The steps in the order they run. */
   public readonly steps: command.local.Command[] = [];
+  /** The Kubernetes step, last of all: config rollouts wait for it. */
+  public readonly kubernetes: command.local.Command;
 
   constructor(name: string, args: ClusterUpgradesArgs, opts?: pulumi.ComponentResourceOptions) {
     super("talos-cluster:day2:Upgrades", name, {}, opts);
@@ -49,6 +52,7 @@ export class ClusterUpgrades extends pulumi.ComponentResource {
         { parent: this, dependsOn: [...after] },
       );
 
+    const members = membersOf(args.nodes);
     let previous: readonly pulumi.Resource[] = args.after;
     for (const node of upgradeOrder(args.nodes)) {
       const target: OsTarget = {
@@ -57,16 +61,15 @@ export class ClusterUpgrades extends pulumi.ComponentResource {
         installerImage: args.installerImage,
         kernelArgs: node.kernelArgs,
         timeout: args.timeout,
+        members,
       };
       const upgrade = step(`${node.name}-upgrade`, `${node.name} ${args.installerImage}`, osUpgradeScript(node, target), previous);
       this.steps.push(upgrade);
       previous = [upgrade];
     }
-    const firstControlPlane = upgradeOrder(args.nodes)[0]!;
     const kubernetesAfter = previous;
-    this.steps.push(
-      step(`${name}-kubernetes`, `Kubernetes ${args.kubernetesVersion}`, kubernetesUpgradeScript(firstControlPlane, args.kubernetesVersion, args.timeout), kubernetesAfter),
-    );
+    this.kubernetes = step(`${name}-kubernetes`, `Kubernetes ${args.kubernetesVersion}`, kubernetesUpgradeScript(members, args.kubernetesVersion, args.timeout), kubernetesAfter);
+    this.steps.push(this.kubernetes);
     this.registerOutputs({});
   }
 }

@@ -18,6 +18,31 @@ export interface OsTarget {
   readonly kernelArgs: readonly string[];
   /** How long each wait may take, e.g. 10m. */
   readonly timeout: string;
+  /** Every node of the cluster, for the health gate after the upgrade. */
+  readonly members: ClusterMembers;
+}
+
+/** Who the health gate checks: every node of the cluster, by role. */
+export interface ClusterMembers {
+  readonly controlPlanes: readonly string[];
+  readonly workers: readonly string[];
+}
+
+/** The members of a node list, in config order. */
+export function membersOf(nodes: readonly UpgradeNode[]): ClusterMembers {
+  return {
+    controlPlanes: nodes.filter((n) => n.role === "controlplane").map((n) => n.address),
+    workers: nodes.filter((n) => n.role === "worker").map((n) => n.address),
+  };
+}
+
+/**
+ * Talos's health check over the whole cluster (etcd, API server, kubelets, nodes Ready), run
+ * through the first control plane with every member named, so nothing is left to discovery.
+ */
+export function healthCommand(members: ClusterMembers, timeout: string): string {
+  const workers = members.workers.length ? ` --worker-nodes ${members.workers.join(",")}` : "";
+  return `talosctl -n ${members.controlPlanes[0]} health --control-plane-nodes ${members.controlPlanes.join(",")}${workers} --wait-timeout=${timeout}`;
 }
 
 /** Environment variables that carry the cluster's configs into the scripts (secret inputs). */
@@ -29,7 +54,8 @@ export function upgradeOrder<T extends UpgradeNode>(nodes: readonly T[]): T[] {
   return [...nodes.filter((n) => n.role === "controlplane"), ...nodes.filter((n) => n.role === "worker")];
 }
 
-const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+/** Single-quotes a value for /bin/sh. */
+export const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
 /**
  * Checks the tools, then writes the configs to private temporary files that disappear with the
@@ -59,7 +85,7 @@ export function osUpgradeCommands(node: UpgradeNode, target: OsTarget): string[]
     ...(node.role === "controlplane" ? [`talosctl -n ${n} etcd forfeit-leadership`] : []),
     `kubectl drain ${node.name} --ignore-daemonsets --delete-emptydir-data --timeout=${target.timeout}`,
     `talosctl -n ${n} upgrade --image ${target.installerImage} --wait --timeout=${target.timeout}`,
-    `talosctl -n ${n} health --wait-timeout=${target.timeout}`,
+    healthCommand(target.members, target.timeout),
     `kubectl uncordon ${node.name}`,
   ];
 }
@@ -84,16 +110,16 @@ export function osUpgradeScript(node: UpgradeNode, target: OsTarget): string {
 }
 
 /** Kubernetes, once, through the first control plane, then the same health gate. */
-export function kubernetesUpgradeCommands(controlPlane: UpgradeNode, version: string, timeout: string): string[] {
-  return [`talosctl -n ${controlPlane.address} upgrade-k8s --to ${version}`, `talosctl -n ${controlPlane.address} health --wait-timeout=${timeout}`];
+export function kubernetesUpgradeCommands(members: ClusterMembers, version: string, timeout: string): string[] {
+  return [`talosctl -n ${members.controlPlanes[0]} upgrade-k8s --to ${version}`, healthCommand(members, timeout)];
 }
 
-export function kubernetesUpgradeScript(controlPlane: UpgradeNode, version: string, timeout: string): string {
+export function kubernetesUpgradeScript(members: ClusterMembers, version: string, timeout: string): string {
   return [
     prelude(["talosctl", "kubectl"]),
     // Every kubelet already at the target: nothing to do.
     `if [ "$(kubectl get nodes -o jsonpath='{.items[*].status.nodeInfo.kubeletVersion}' | tr ' ' '\\n' | sort -u)" = "v${version}" ]; then echo ${q(`Kubernetes already at ${version}; skipped`)}; exit 0; fi`,
-    ...kubernetesUpgradeCommands(controlPlane, version, timeout),
+    ...kubernetesUpgradeCommands(members, version, timeout),
   ].join("\n");
 }
 

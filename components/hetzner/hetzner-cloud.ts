@@ -124,7 +124,7 @@ export class HetznerCloud extends pulumi.ComponentResource implements ClusterInf
         parent: this,
         provider: this.provider,
         dependsOn: serverAfter,
-        // Later config changes go through the Talos API (the node's apply), not a rebuild; a new
+        // Later config changes go through the Talos API (the serial config rollout), not a rebuild; a new
         // snapshot is rolled out by an upgrade, not by replacing servers.
         ignoreChanges: ["userData", "image"],
       },

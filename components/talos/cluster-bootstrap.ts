@@ -1,6 +1,9 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as talos from "@pulumiverse/talos";
 
+/** What a health gate resolves to in a preview, where it checks nothing. */
+export const UNCHECKED = "not checked in a preview";
+
 type ClientConfiguration = talos.types.input.machine.BootstrapClientConfiguration;
 
 export interface ClusterBootstrapArgs {
@@ -14,8 +17,11 @@ export interface ClusterBootstrapArgs {
   readonly controlPlanes: readonly string[];
   /** Every worker address. Default: none. */
   readonly workers?: readonly string[];
-  /** Every node's configuration apply: the health gate waits for all of them. Required. */
-  readonly nodeApplies: readonly pulumi.Resource[];
+  /**
+   * Run the health gates. false in a preview: a preview never dials a node nor waits for
+   * health, and the gates then resolve at once. Default: true.
+   */
+  readonly checkHealth?: boolean;
   /** talosctl client material. Required; secret. */
   readonly clientConfiguration: pulumi.Input<ClientConfiguration>;
   /** How long each Talos API call may wait, e.g. `10m`. Required. */
@@ -25,17 +31,18 @@ export interface ClusterBootstrapArgs {
 }
 
 /**
- * Bootstrap exactly once, then kubeconfig, then a health gate that needs no CNI yet.
- * Order: first control plane's apply -> bootstrap -> kubeconfig -> health.
+ * Bootstrap exactly once, then kubeconfig; health gates for what comes after.
+ * Order: first control plane's apply -> bootstrap -> kubeconfig -> (health gates, during `up` only).
  */
 export class ClusterBootstrap extends pulumi.ComponentResource {
   public readonly bootstrap: talos.machine.Bootstrap;
   public readonly kubeconfigResource: talos.cluster.Kubeconfig;
   /** Admin kubeconfig. Secret. */
   public readonly kubeconfig: pulumi.Output<string>;
-  /** Resolves once Talos reports the cluster healthy (etcd, API, nodes; Kubernetes checks skipped until the CNI runs). */
-  public readonly healthy: pulumi.Output<string>;
-  /** A Talos health gate after `after` (and the kubeconfig); with Kubernetes checks once a CNI runs. */
+  /**
+   * A Talos health gate after `after` (and the kubeconfig), resolving once Talos reports etcd,
+   * the API server and the nodes healthy; with Kubernetes checks once a CNI runs.
+   */
   public readonly healthyAfter: (after: pulumi.Resource[], skipKubernetesChecks: boolean) => pulumi.Output<string>;
 
   constructor(name: string, args: ClusterBootstrapArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -58,16 +65,14 @@ export class ClusterBootstrap extends pulumi.ComponentResource {
     );
     this.kubeconfig = pulumi.secret(this.kubeconfigResource.kubeconfigRaw);
 
+    const checkHealth = args.checkHealth ?? true;
     this.healthyAfter = (after, skipKubernetesChecks) => {
-      // Runs on every update once the cluster exists. Its node list waits for the kubeconfig's
-      // ID, so while that is unknown (any preview before the cluster exists) the check is
-      // skipped instead of dialling nodes that are not there yet.
-      const controlPlanesOnceBootstrapped = this.kubeconfigResource.id.apply(() => [...args.controlPlanes]);
+      if (!checkHealth) return pulumi.output(UNCHECKED);
       return talos.cluster
         .getHealthOutput(
           {
             clientConfiguration: args.clientConfiguration,
-            controlPlaneNodes: controlPlanesOnceBootstrapped,
+            controlPlaneNodes: [...args.controlPlanes],
             workerNodes: [...(args.workers ?? [])],
             endpoints: args.endpoint ? [args.endpoint] : [...args.controlPlanes],
             skipKubernetesChecks,
@@ -77,10 +82,7 @@ export class ClusterBootstrap extends pulumi.ComponentResource {
         )
         .apply((h) => h.id);
     };
-    // Nodes stay NotReady until a CNI runs, so only Talos-level checks gate here.
-    const healthAfter = [...args.nodeApplies];
-    this.healthy = this.healthyAfter(healthAfter, true);
 
-    this.registerOutputs({ kubeconfig: this.kubeconfig, healthy: this.healthy });
+    this.registerOutputs({ kubeconfig: this.kubeconfig });
   }
 }

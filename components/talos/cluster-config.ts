@@ -20,8 +20,18 @@ export interface ClusterConfigArgs {
   readonly clusterName: string;
   /** Kubernetes API endpoint, `https://<host>:<port>` (an output when a load balancer provides it). Required. */
   readonly endpoint: pulumi.Input<string>;
-  /** Talos version the configs are generated for, e.g. `v1.10.6`. Required (the stack config fills the default). */
+  /**
+   * The config contract for a new cluster's secrets, e.g. `v1.10.6`: the Talos version it is
+   * created with. Kept with the secrets in state and never changed by a later Talos bump.
+   * Required (the stack config fills it).
+   */
   readonly talosVersion: string;
+  /**
+   * The contract to generate configs for instead of the one kept with the secrets: the explicit
+   * way to move it. Default: the contract kept with the secrets (required when importing them,
+   * since an imported file only says v1.2 or v1.3).
+   */
+  readonly configContract?: string;
   /** Kubernetes version, e.g. `1.33.3`. Required (the stack config fills the default). */
   readonly kubernetesVersion: string;
   /** YAML patches by layer, handed to the Talos provider's `configPatches`. Default: no patches. */
@@ -57,6 +67,8 @@ export class ClusterConfig extends pulumi.ComponentResource {
   public readonly controlplaneConfig: pulumi.Output<string>;
   /** Rendered worker machine configuration (YAML). Secret. */
   public readonly workerConfig: pulumi.Output<string>;
+  /** The Talos version every config is generated for (the config contract). */
+  public readonly contract: pulumi.Output<string>;
   /** The secrets resource, for dependency arrays. */
   public readonly secrets: talos.machine.Secrets;
   /**
@@ -67,11 +79,10 @@ export class ClusterConfig extends pulumi.ComponentResource {
 
   constructor(name: string, args: ClusterConfigArgs, opts?: pulumi.ComponentResourceOptions) {
     super("talos-cluster:talos:ClusterConfig", name, {}, opts);
-    const importing = args.importSecretsFrom !== undefined;
 
     this.secrets = new talos.machine.Secrets(
       `${name}-secrets`,
-      { talosVersion: args.talosVersion },
+      { talosVersion: args.configContract ?? args.talosVersion },
       {
         parent: this,
         provider: args.provider,
@@ -80,10 +91,14 @@ export class ClusterConfig extends pulumi.ComponentResource {
         // engine test checks the state file), and wrapping the whole object a second time hands
         // programs a doubly wrapped value.
         import: args.importSecretsFrom,
-        // An imported file records the Talos feature level it was made for; keep it.
-        ignoreChanges: importing ? ["talosVersion"] : [],
+        // The contract stays at the cluster's creation version (a Talos bump moves only the
+        // installed OS); an imported file records its own feature level, kept as it is.
+        ignoreChanges: ["talosVersion"],
       },
     );
+    // What state holds, not what the stack says now: a bump of cluster.talosVersion must not
+    // re-render every config (terraform-provider-talos issue 381).
+    this.contract = args.configContract !== undefined ? pulumi.output(args.configContract) : this.secrets.talosVersion.apply((v) => v ?? args.talosVersion);
     this.machineSecrets = pulumi.secret(this.secrets.machineSecrets);
     this.clientConfiguration = pulumi.secret(this.secrets.clientConfiguration);
     this.secretsYaml = pulumi.secret(this.secrets.machineSecrets.apply((s) => secretsBundleYaml(s as MachineSecrets)));
@@ -96,7 +111,7 @@ export class ClusterConfig extends pulumi.ComponentResource {
             clusterEndpoint: args.endpoint,
             machineType,
             machineSecrets: this.secrets.machineSecrets,
-            talosVersion: args.talosVersion,
+            talosVersion: this.contract,
             kubernetesVersion: args.kubernetesVersion,
             configPatches: [...configPatchesFor(machineType, args.patches), ...extraPatches],
             // Comments and examples only bloat what is stored (encrypted) in state.
@@ -115,6 +130,7 @@ export class ClusterConfig extends pulumi.ComponentResource {
       clientConfiguration: this.clientConfiguration,
       controlplaneConfig: this.controlplaneConfig,
       workerConfig: this.workerConfig,
+      contract: this.contract,
     });
   }
 }

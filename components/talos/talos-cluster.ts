@@ -4,7 +4,7 @@ import type { Node, StackConfig } from "../../config/schema";
 import { ClusterBootstrap } from "./cluster-bootstrap";
 import { ClusterConfig } from "./cluster-config";
 import { ImageSchematic } from "./image-schematic";
-import { clusterPatches, nodePatch, toYaml } from "./patches";
+import { clusterPatches, kernelArgsOf, nodePatch, toYaml } from "./patches";
 import { TalosNode } from "./talos-node";
 
 /** Patch file contents by layer, read at the edge (index.ts). */
@@ -45,6 +45,17 @@ export interface TalosClusterArgs {
   readonly patchFiles: PatchFiles;
   /** Path of the secrets file to import (see ClusterConfig). Default: generate secrets. */
   readonly importSecretsFrom?: string;
+  /** Run the health gates; false in a preview, which never dials a node. Default: true. */
+  readonly checkHealth?: boolean;
+}
+
+/** What a node's OS should run: the upgrade target its day-2 step compares against. */
+export interface NodeTarget {
+  readonly name: string;
+  readonly address: string;
+  readonly role: "controlplane" | "worker";
+  /** Kernel args of the image and of the node's patches, in order, each once. */
+  readonly kernelArgs: readonly string[];
 }
 
 /** A node's configPatches: platform files, then its own derived patch, then its patch files. */
@@ -68,6 +79,8 @@ export class TalosCluster extends pulumi.ComponentResource {
   public readonly provider: talos.Provider;
   /** Every node's complete machine configuration, by node name. Secret. */
   public readonly nodeConfigs: Readonly<Record<string, pulumi.Output<string>>>;
+  /** Every node's upgrade target (its kernel args), in config order. */
+  public readonly nodeTargets: readonly NodeTarget[];
 
   constructor(name: string, args: TalosClusterArgs, opts?: pulumi.ComponentResourceOptions) {
     super("talos-cluster:talos:Cluster", name, {}, opts);
@@ -103,6 +116,7 @@ export class TalosCluster extends pulumi.ComponentResource {
         clusterName: cluster.name,
         endpoint: cluster.endpoint ?? args.infrastructure!.endpoint,
         talosVersion: cluster.talosVersion,
+        configContract: cluster.configContract,
         kubernetesVersion: cluster.kubernetesVersion,
         protectSecrets: cluster.protectSecrets,
         importSecretsFrom: args.importSecretsFrom,
@@ -120,6 +134,12 @@ export class TalosCluster extends pulumi.ComponentResource {
     this.nodeConfigs = Object.fromEntries(
       nodes.map((node) => [node.name, this.machineConfigs.render(node.role, nodeConfigPatches(node, args.patchFiles))]),
     );
+    this.nodeTargets = nodes.map((n) => ({
+      name: n.name,
+      address: n.address,
+      role: n.role,
+      kernelArgs: kernelArgsOf([toYaml({ machine: { install: { extraKernelArgs: imageFactory.extraKernelArgs } } }), ...nodeConfigPatches(n, args.patchFiles)]),
+    }));
     const gated = (config: pulumi.Output<string>) => pulumi.secret(pulumi.all([config, this.schematic.ready]).apply(([c]) => c));
 
     const controlPlanes = nodes.filter((n) => n.role === "controlplane");
@@ -168,7 +188,7 @@ export class TalosCluster extends pulumi.ComponentResource {
           bootstrapNodeApply: first.apply,
           controlPlanes: controlPlanes.map((n) => n.address),
           workers: workers.map((n) => n.address),
-          nodeApplies: this.nodes.map((n) => n.apply),
+          checkHealth: args.checkHealth,
           clientConfiguration: this.machineConfigs.clientConfiguration,
           timeout: cluster.talosApiTimeout,
           provider,

@@ -22,7 +22,7 @@ export interface TalosNodeArgs {
   readonly clientConfiguration: pulumi.Input<talos.types.input.machine.ConfigurationApplyClientConfiguration>;
   /** How long the apply may wait for the node, e.g. `10m`. Required (the stack config defaults it). */
   readonly timeout: string;
-  /** What destroying this resource does to the machine. Required (the stack config defaults it). */
+  /** What destroying this resource does to the machine, as set when the node was enrolled. Required (the stack config defaults it). */
   readonly onDestroy: OnDestroy;
   /** The Talos provider. Required. */
   readonly provider: talos.Provider;
@@ -47,7 +47,18 @@ export function applyInputs(args: TalosNodeArgs): talos.machine.ConfigurationApp
   };
 }
 
-/** One Talos machine: its configuration applied, whether it is in maintenance mode or running. */
+/**
+ * Every input the apply could be updated for. The provider's update re-applies the config it
+ * holds, and later configs reach running nodes through the serial rollout (components/day2),
+ * so an update here could only push a stale config to every node at once.
+ */
+export const ENROLLMENT_ONLY: readonly string[] = ["machineConfigurationInput", "configPatches", "applyMode", "endpoint", "clientConfiguration", "onDestroy", "timeouts"];
+
+/**
+ * One Talos machine's enrollment: its first configuration applied (maintenance mode or not), in
+ * parallel with every other new node, and what removing it does. Later config changes roll out
+ * one node at a time through ConfigRollout, never through this resource.
+ */
 export class TalosNode extends pulumi.ComponentResource {
   public readonly apply: talos.machine.ConfigurationApply;
   public readonly address: string;
@@ -60,6 +71,7 @@ export class TalosNode extends pulumi.ComponentResource {
       provider: args.provider,
       dependsOn: [...(args.after ?? [])],
       additionalSecretOutputs: ["machineConfiguration"],
+      ignoreChanges: [...ENROLLMENT_ONLY],
     });
     this.registerOutputs({ address: this.address });
   }

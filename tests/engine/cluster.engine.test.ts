@@ -2,7 +2,11 @@
 // Automation API on a temporary local file backend with passphrase secrets.
 import assert from "node:assert/strict";
 import type { Stack } from "@pulumi/pulumi/automation";
+import fs from "node:fs";
+import path from "node:path";
 import YAML from "yaml";
+import pins from "../../toolchain/versions.json";
+import { pretendCreated } from "./existing-cluster";
 import { engineProject, EngineProject } from "./harness";
 
 const LOOPBACK_NODES = [
@@ -17,7 +21,7 @@ const withoutAddons = {
   cni: "flannel",
   addons: { "talos-cluster:addons": { cilium: { enabled: false }, prometheusOperatorCrds: { enabled: false } } },
 };
-const clusterSettings = (applyNodes: boolean) => ({
+const clusterSettings = (applyNodes: boolean): Record<string, any> => ({
   "talos-cluster:cluster": { name: "tales", protectSecrets: false, applyNodes, talosApiTimeout: "5s", ...(applyNodes ? { cni: withoutAddons.cni } : {}) },
   ...(applyNodes ? withoutAddons.addons : {}),
   // No network here: registering with the factory is its own test (unit: the ID check).
@@ -141,6 +145,38 @@ describe("engine: secrets and machine configs rendered, no node touched", functi
     assert.equal(changes.same, 6);
   });
 
+  it("a Talos bump keeps the config contract: no resource changes, and every config differs only in machine.install.image", async () => {
+    const talos = pins.cluster.talosVersion;
+    const next = talos.replace(/\d+$/, (p) => String(Number(p) + 1));
+    assert.equal(outputs.configContract, talos);
+    await stack.setConfig("talos-cluster:cluster.talosVersion", { value: next }, true);
+    const bumped = await stack.up({ color: "never" });
+    assert.deepEqual(Object.keys(bumped.summary.resourceChanges ?? {}), ["same"], JSON.stringify(bumped.summary.resourceChanges));
+    const after = await outputsOf(stack);
+    assert.equal(after.configContract, talos);
+    const withoutImage = (text: string) => {
+      const config = YAML.parse(text);
+      const image = config.machine.install.image as string;
+      delete config.machine.install.image;
+      return { config, image };
+    };
+    const byNode = (o: Outputs) => o.nodeMachineConfigs as Record<string, string>;
+    const pairs: [string, string][] = [
+      [outputs.controlplaneMachineConfig as string, after.controlplaneMachineConfig as string],
+      [outputs.workerMachineConfig as string, after.workerMachineConfig as string],
+      ...Object.keys(byNode(outputs)).map((n): [string, string] => [byNode(outputs)[n]!, byNode(after)[n]!]),
+    ];
+    assert.equal(pairs.length, 4);
+    for (const [before, bumpedConfig] of pairs) {
+      const a = withoutImage(before);
+      const b = withoutImage(bumpedConfig);
+      assert.deepEqual(b.config, a.config);
+      assert.ok(a.image.endsWith(`:${talos}`), a.image);
+      assert.equal(b.image, `${a.image.slice(0, -talos.length)}${next}`);
+    }
+    await stack.setConfig("talos-cluster:cluster.talosVersion", { value: talos }, true);
+  });
+
   it("destroy removes every resource", async () => {
     const result = await stack.destroy({ color: "never" });
     assert.equal(result.summary.result, "succeeded");
@@ -192,8 +228,8 @@ describe("engine: homelab layout with every node on a closed loopback port", fun
   it("a preview now plans exactly the missing node steps", async () => {
     const preview = await first.preview({ color: "never" });
     // 2 applies, bootstrap, kubeconfig, the Kubernetes provider built from that kubeconfig, and the
-    // 3 upgrade steps (2 nodes, Kubernetes) that wait for them
-    assert.deepEqual(preview.changeSummary, { create: 8, same: 11 });
+    // 3 upgrade steps (2 nodes, Kubernetes) and 2 rollout steps that wait for them
+    assert.deepEqual(preview.changeSummary, { create: 10, same: 12 });
   });
 
   it("keeps private keys out of the state file", () => {
@@ -204,6 +240,8 @@ describe("engine: homelab layout with every node on a closed loopback port", fun
   it("a second stack importing the first one's secrets renders byte-identical configs", async () => {
     const imported = await project.stack("imported", clusterSettings(true));
     await imported.setConfig("talos-cluster:secretsYaml", { value: firstOutputs.talosSecretsYaml as string, secret: true });
+    // an imported file names no usable contract: the first cluster's comes along
+    await imported.setConfig("talos-cluster:cluster.configContract", { value: firstOutputs.configContract as string }, true);
     await imported.up({ color: "never", continueOnError: true }).catch(() => undefined); // the nodes are still unreachable
     const outputs = await outputsOf(imported);
     assert.equal(outputs.controlplaneMachineConfig, firstOutputs.controlplaneMachineConfig);
@@ -212,5 +250,60 @@ describe("engine: homelab layout with every node on a closed loopback port", fun
     assert.equal(outputs.talosSecretsYaml, firstOutputs.talosSecretsYaml);
     // the stack secret is stored encrypted, never as the file's plaintext
     assert.ok(!project.stackFile("imported").includes(YAML.parse(firstOutputs.talosSecretsYaml as string).cluster.secret));
+  });
+});
+
+describe("engine: a preview of an existing cluster whose nodes are all unreachable", function () {
+  this.timeout(300_000);
+  let project: EngineProject;
+  let stack: Stack;
+  let added: number;
+  let settings: Record<string, any>;
+  const file = () => path.join(project.dir, "Pulumi.existing.yaml");
+  const timedPreview = async (what: string) => {
+    const started = Date.now();
+    const preview = await stack.preview({ color: "never", diff: true });
+    const seconds = (Date.now() - started) / 1000;
+    console.log(`      preview of an existing cluster, every node unreachable (${what}): ${seconds.toFixed(1)} s, ${JSON.stringify(preview.changeSummary)}`);
+    // a health call would have waited for talosApiTimeout (10m) and then failed the preview
+    assert.ok(seconds < 60, `${seconds} s`);
+    return preview;
+  };
+
+  before(async () => {
+    project = engineProject();
+    // The real secrets and configs first (nothing to reach for that), then every node step
+    // written into state as if the cluster had been created: its nodes and API answer nowhere.
+    stack = await project.stack("existing", clusterSettings(false));
+    await stack.up({ color: "never" });
+    settings = YAML.parse(fs.readFileSync(file(), "utf8"));
+    const applied = clusterSettings(true);
+    // A health check would wait this long for the nodes before failing.
+    applied["talos-cluster:cluster"].talosApiTimeout = "10m";
+    settings.config = applied;
+    fs.writeFileSync(file(), YAML.stringify(settings));
+    added = await pretendCreated(project, "existing", stack);
+  });
+
+  after(async () => {
+    project?.cleanup();
+  });
+
+  it("with nothing changed: finishes in seconds, plans no change, calls no health check", async () => {
+    // 2 enrollment applies, bootstrap, kubeconfig, 3 upgrade and 2 rollout steps, the command
+    // and Kubernetes providers, and the 6 components around them
+    assert.equal(added, 17);
+    const preview = await timedPreview("unchanged");
+    assert.deepEqual(Object.keys(preview.changeSummary), ["same"], preview.stdout);
+  });
+
+  it("with a Kubernetes bump: plans exactly upgrade-k8s and the two rollouts, in seconds", async () => {
+    const next = pins.cluster.kubernetesVersion.replace(/\d+$/, (p) => String(Number(p) + 1));
+    settings.config["talos-cluster:cluster"].kubernetesVersion = next;
+    fs.writeFileSync(file(), YAML.stringify(settings));
+    const preview = await timedPreview(`Kubernetes ${next}`);
+    assert.deepEqual(preview.changeSummary, { same: 19, update: 3 }, preview.stdout);
+    const updated = [...preview.stdout.matchAll(/~ \S+: \(update\)\n\s+\[id=[^\]]*\]\n\s+\[urn=[^\]]*::([^\]:]+)\]/g)].map((m) => m[1]).sort();
+    assert.deepEqual(updated, ["tales-upgrades-kubernetes", "talos-control-1-rollout", "talos-worker-1-rollout"], preview.stdout);
   });
 });

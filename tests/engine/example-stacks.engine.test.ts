@@ -19,10 +19,10 @@ describe("engine: preview of the committed example stacks", function () {
   const core = ["talos:machine:Secrets", "talos:imageFactory:Schematic", "talos:machine:ConfigurationApply", "talos:machine:Bootstrap", "talos:cluster:Kubeconfig"];
   const addonCore = ["pulumi:providers:kubernetes", "kubernetes:yaml/v2:ConfigFile", "kubernetes:core/v1:Namespace", "kubernetes:helm.sh/v3:Release", "command:local:Command"];
   const cases = [
-    { name: "homelab", creates: 25, types: [...core, ...addonCore], names: ["tales-addons-prometheus-operator-crds-manifests", "tales-addons-cilium-release", "talos-control-1-upgrade", "tales-upgrades-kubernetes"] },
+    { name: "homelab", creates: 28, types: [...core, ...addonCore], names: ["tales-addons-prometheus-operator-crds-manifests", "tales-addons-cilium-release", "talos-control-1-upgrade", "tales-upgrades-kubernetes", "talos-worker-1-rollout"] },
     {
       name: "deepthought",
-      creates: 44,
+      creates: 48,
       types: [...core, ...addonCore, "tls:index:PrivateKey", "tls:index:SelfSignedCert", "tls:index:CertRequest", "tls:index:LocallySignedCert"],
       names: [
         "deepthought-addons-gateway-api-crds-manifests",
@@ -36,7 +36,7 @@ describe("engine: preview of the committed example stacks", function () {
     {
       // a dummy token (encrypted in the stack file): previews create nothing and call no API
       name: "hetzner",
-      creates: 51,
+      creates: 57,
       types: [
         ...core,
         ...addonCore,

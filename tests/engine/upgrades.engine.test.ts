@@ -5,7 +5,7 @@ import type { Stack } from "@pulumi/pulumi/automation";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { kubernetesUpgradeCommands, osUpgradeCommands, UpgradeNode } from "../../components/day2/upgrade-plan";
+import { kubernetesUpgradeCommands, membersOf, osUpgradeCommands, UpgradeNode } from "../../components/day2/upgrade-plan";
 import { engineProject, EngineProject } from "./harness";
 
 const NODES: UpgradeNode[] = [
@@ -33,7 +33,7 @@ exit 0
 /** What one node's step runs when the node is not at the target: the check, then seed 002's steps. */
 const nodeRun = (node: UpgradeNode, version: string) => [
   `talosctl -n ${node.address} version --short`,
-  ...osUpgradeCommands(node, { talosVersion: version, schematicId: "abc123", installerImage: `factory.talos.dev/installer/abc123:${version}`, kernelArgs: [], timeout: "1m" }),
+  ...osUpgradeCommands(node, { talosVersion: version, schematicId: "abc123", installerImage: `factory.talos.dev/installer/abc123:${version}`, kernelArgs: [], timeout: "1m", members: membersOf(NODES) }),
 ];
 
 describe("engine: upgrades run serially through the real command plugin", function () {
@@ -104,7 +104,7 @@ describe("engine: upgrades run serially through the real command plugin", functi
 
   it("a Kubernetes version bump runs upgrade-k8s once, after the nodes", async () => {
     const result = await up("v1.10.8", "1.33.4");
-    assert.deepEqual(ran(), [`kubectl get nodes -o jsonpath={.items[*].status.nodeInfo.kubeletVersion}`, ...kubernetesUpgradeCommands(NODES[0]!, "1.33.4", "1m")]);
+    assert.deepEqual(ran(), [`kubectl get nodes -o jsonpath={.items[*].status.nodeInfo.kubeletVersion}`, ...kubernetesUpgradeCommands(membersOf(NODES), "1.33.4", "1m")]);
     assert.equal(result.summary.resourceChanges?.update, 1);
   });
 

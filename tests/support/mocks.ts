@@ -20,11 +20,15 @@ export interface RecordedResource {
   readonly ignoreChanges: string[];
   readonly additionalSecretOutputs: string[];
   readonly provider: string;
+  /** When the engine answered the registration, on the same clock as invokes. */
+  readonly seq: number;
 }
 
 export interface RecordedInvoke {
   readonly token: string;
   readonly inputs: Record<string, unknown>;
+  /** When the invoke was made, on the same clock as registrations. */
+  readonly seq: number;
 }
 
 export interface Recorder {
@@ -35,8 +39,20 @@ export interface Recorder {
   invokesOf(token: string): RecordedInvoke[];
 }
 
+/** Options of one mocked run. */
+export interface MockOptions {
+  /** Run as a preview (pulumi.runtime.isDryRun() is true). Default: false. */
+  readonly preview?: boolean;
+  /**
+   * Outputs the engine still holds in state, by resource name, for inputs the program marks
+   * ignoreChanges: e.g. the config contract kept with the secrets across a Talos bump.
+   */
+  readonly state?: Readonly<Record<string, Record<string, unknown>>>;
+}
+
 /** Fake provider outputs for the types whose outputs the code reads. */
-function outputsFor(type: string, name: string, inputs: Record<string, unknown>): Record<string, unknown> {
+function outputsFor(type: string, name: string, inputs: Record<string, unknown>, state: MockOptions["state"] = {}): Record<string, unknown> {
+  if (state[name]) return { ...outputsFor(type, name, inputs), ...state[name] };
   switch (type) {
     case "talos:machine/secrets:Secrets":
       return {
@@ -90,11 +106,17 @@ export function hcloudId(name: string): number {
   return parseInt(createHash("sha256").update(name).digest("hex").slice(0, 6), 16);
 }
 
+/** A short digest of everything a config is rendered from. */
+export function renderHash(inputs: Record<string, unknown>): string {
+  return createHash("sha256").update(JSON.stringify(inputs)).digest("hex").slice(0, 8);
+}
+
 /** Fake invoke results. */
 function invokeResult(token: string, inputs: Record<string, unknown>): Record<string, unknown> {
   switch (token) {
     case "talos:machine/getConfiguration:getConfiguration":
-      return { ...inputs, machineConfiguration: `rendered ${String(inputs.machineType)} config (${(inputs.configPatches as unknown[]).length} patches)` };
+      // Like the real thing, any input that changes (a version, a patch) changes the config.
+      return { ...inputs, machineConfiguration: `rendered ${String(inputs.machineType)} config (${(inputs.configPatches as unknown[]).length} patches, ${renderHash(inputs)})` };
     case "talos:client/getConfiguration:getConfiguration":
       return { ...inputs, talosConfig: `talosconfig of ${String(inputs.clusterName)}` };
     case "talos:cluster/getHealth:getHealth":
@@ -131,7 +153,7 @@ interface RegisterRequest {
   getProvider(): string;
 }
 
-export function installMocks(project = "talos-cluster", stack = "unit"): Recorder {
+export function installMocks(project = "talos-cluster", stack = "unit", options: MockOptions = {}): Recorder {
   const resources: RecordedResource[] = [];
   const invokes: RecordedInvoke[] = [];
   const recorder: Recorder = {
@@ -146,20 +168,21 @@ export function installMocks(project = "talos-cluster", stack = "unit"): Recorde
     invokesOf: (token) => invokes.filter((i) => i.token === token),
   };
   const pending = new Map<string, Record<string, unknown>>();
+  let clock = 0;
   pulumi.runtime.setMocks(
     {
       newResource(args) {
         pending.set(`${args.type}::${args.name}`, args.inputs);
-        return { id: idFor(args.type, args.name, args.inputs), state: outputsFor(args.type, args.name, args.inputs) };
+        return { id: idFor(args.type, args.name, args.inputs), state: outputsFor(args.type, args.name, args.inputs, options.state) };
       },
       call(args) {
-        invokes.push({ token: args.token, inputs: args.inputs });
+        invokes.push({ token: args.token, inputs: args.inputs, seq: clock++ });
         return invokeResult(args.token, args.inputs);
       },
     },
     project,
     stack,
-    false,
+    options.preview ?? false,
   );
   // The mock monitor sees the full registration request; record what the engine would see.
   const monitor = pulumi.runtime.getMonitor() as unknown as { registerResource(req: RegisterRequest, cb: (err: unknown, res: unknown) => void): void };
@@ -182,6 +205,7 @@ export function installMocks(project = "talos-cluster", stack = "unit"): Recorde
           ignoreChanges: req.getIgnorechangesList(),
           additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
           provider: req.getProvider(),
+          seq: clock++,
         });
       }
       cb(err, res);
@@ -209,8 +233,8 @@ const projectRoot = path.resolve(__dirname, "..", "..");
  * pulumi.runtime.allConfig() would deliver it. Returns what was registered and what the
  * program threw, if anything.
  */
-export async function runProgram(allConfig: Record<string, string>, stack = "unit") {
-  const recorder = installMocks("talos-cluster", stack);
+export async function runProgram(allConfig: Record<string, string>, stack = "unit", options: MockOptions = {}) {
+  const recorder = installMocks("talos-cluster", stack, options);
   pulumi.runtime.setAllConfig(allConfig, Object.keys(allConfig).filter((k) => k.endsWith(":secretsYaml")));
   for (const key of Object.keys(require.cache)) {
     const ours = ["index.ts", "components", "config"].some((p) => key.startsWith(path.join(projectRoot, p)));
@@ -231,8 +255,8 @@ export async function runProgram(allConfig: Record<string, string>, stack = "uni
 }
 
 /** runProgram for a config that must be valid: fails the calling hook with the program's error. */
-export async function runValidProgram(allConfig: Record<string, string>, stack = "unit") {
-  const run = await runProgram(allConfig, stack);
+export async function runValidProgram(allConfig: Record<string, string>, stack = "unit", options: MockOptions = {}) {
+  const run = await runProgram(allConfig, stack, options);
   if (run.error !== undefined) throw new Error(`the program failed: ${String(run.error)}`);
   return run;
 }

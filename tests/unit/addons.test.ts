@@ -57,8 +57,9 @@ describe("add-ons: homelab (Cilium and prometheus-operator CRDs only, seed 000)"
     assert.deepEqual(namespaces.map((n) => inputsOf(n).metadata), [{ name: "cilium", labels: PRIVILEGED }]);
   });
 
-  it("orders kubeconfig -> cluster ready (every node applied) -> CRDs -> Cilium", () => {
-    const ready = ["tales-cluster-kubeconfig", "tales-config-secrets", "talos-control-1-apply", "talos-worker-1-apply"];
+  it("orders kubeconfig -> day 2 (last rollout step) -> cluster ready -> CRDs -> Cilium", () => {
+    // the first health gate waits for the end of the day-2 chain, which waits for every apply
+    const ready = ["tales-cluster-kubeconfig", "tales-config-secrets", "talos-worker-1-rollout"];
     const crds = recorder.named("tales-addons-prometheus-operator-crds-manifests");
     assert.deepEqual(crds.dependencies.map(shortName).sort(), ready);
     const cilium = recorder.named("tales-addons-cilium-release");
@@ -171,8 +172,9 @@ describe("add-ons: deepthought (Rook on the HDDs, Gateway API, Linkerd HA, seed 
 
   it("orders kubeconfig -> CRDs -> Cilium -> healthy cluster -> Rook and Linkerd", () => {
     const deps = (name: string) => recorder.named(name).dependencies.map(shortName);
-    // the first health gate (Talos only: etcd, API, nodes) carries the kubeconfig and every apply
-    const ready = ["deepthought-cluster-kubeconfig", "deepthought-config-secrets", "deepthought-cp-1-apply", "deepthought-worker-1-apply", "deepthought-worker-2-apply"];
+    // the first health gate (Talos only: etcd, API, nodes) carries the kubeconfig and the end of
+    // the day-2 chain (the last rollout step, after every apply, upgrade and rollout)
+    const ready = ["deepthought-cluster-kubeconfig", "deepthought-config-secrets", "deepthought-worker-2-rollout"];
     for (const crds of ["deepthought-addons-gateway-api-crds-manifests", "deepthought-addons-prometheus-operator-crds-manifests"]) {
       assert.deepEqual(deps(crds).sort(), ready, crds);
     }

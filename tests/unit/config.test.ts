@@ -28,8 +28,10 @@ describe("stack config", () => {
         protectSecrets: true,
         kubeletReservations: { systemMemory: "512Mi", kubeMemory: "512Mi", evictionMemory: "256Mi" },
         talosApiTimeout: "10m",
+        rollout: { maxUnavailableWorkers: 1 },
         onDestroy: { graceful: true, reset: true, reboot: false },
       },
+      ci: { runsOn: "ubuntu-latest" },
       hcloudToken: undefined,
       imageFactory: { url: "https://factory.talos.dev", register: true, extensions: [], extraKernelArgs: [] },
       addons: {
@@ -73,7 +75,10 @@ describe("stack config", () => {
       kubeletReservations: { systemMemory: "1Gi", kubeMemory: "768Mi", evictionMemory: "300Mi" },
       talosApiTimeout: "90s",
       onDestroy: { graceful: false, reset: true, reboot: true },
+      configContract: "v1.10",
+      rollout: { maxUnavailableWorkers: 3 },
     });
+    assert.deepEqual(config.ci, { runsOn: ["self-hosted", "lan"] });
     assert.deepEqual(config.imageFactory, {
       url: "https://factory.example.internal",
       register: false,

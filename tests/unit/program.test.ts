@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import * as pulumi from "@pulumi/pulumi";
 import YAML from "yaml";
-import { Recorder, runProgram, runValidProgram, valueOf } from "../support/mocks";
+import { Recorder, renderHash, runProgram, runValidProgram, valueOf } from "../support/mocks";
 import { committedStackConfig } from "../support/stack-files";
 
 const stackConfig = (stack: string) => committedStackConfig(stack);
@@ -56,9 +56,11 @@ describe("program: homelab stack (seeds 000/001)", () => {
       "talos-cluster:addons:Cilium": 1,
       "kubernetes:core/v1:Namespace": 1,
       "kubernetes:helm.sh/v3:Release": 1,
-      // day 2: one upgrade step per node and one for Kubernetes (tests/unit/upgrades.test.ts)
+      // day 2: one upgrade step per node and one for Kubernetes (tests/unit/upgrades.test.ts),
+      // then one config rollout step per node (tests/unit/rollout.test.ts)
       "talos-cluster:day2:Upgrades": 1,
-      "command:local:Command": 3,
+      "talos-cluster:day2:ConfigRollout": 1,
+      "command:local:Command": 5,
     });
   });
 
@@ -146,7 +148,7 @@ describe("program: homelab stack (seeds 000/001)", () => {
         node: address,
         endpoint: address,
         clientConfiguration: { caCertificate: "ca", clientCertificate: "crt", clientKey: "tales-config-secrets-client-key" },
-        machineConfigurationInput: `rendered ${role} config (8 patches)`,
+        machineConfigurationInput: `rendered ${role} config (8 patches, ${renderHash(nodeRender(name!).inputs)})`,
         applyMode: "auto",
         onDestroy: { graceful: true, reset: true, reboot: false },
         timeouts: { create: "10m", update: "10m" },
@@ -220,7 +222,7 @@ describe("program: deepthought stack (seed 003, bare metal)", () => {
     assert.equal(recorder.ofType(T.bootstrap).length, 1);
     assert.equal(recorder.ofType(T.kubeconfig).length, 1);
     assert.equal(recorder.ofType(T.secrets).length, 1);
-    const core = recorder.resources.filter((r) => !r.name.startsWith("deepthought-addons") && !r.name.startsWith("deepthought-upgrades") && r.type !== "command:local:Command");
+    const core = recorder.resources.filter((r) => !r.name.startsWith("deepthought-addons") && !r.name.startsWith("deepthought-upgrades") && !r.name.startsWith("deepthought-rollout") && r.type !== "command:local:Command");
     assert.equal(core.length, 15);
   });
 
@@ -250,7 +252,6 @@ describe("program: deepthought stack (seed 003, bare metal)", () => {
 });
 
 describe("program: variants of the homelab stack", () => {
-  const homelab = () => stackConfig("homelab");
   const withCluster = (extra: Record<string, unknown>) => committedStackConfig("homelab", { "talos-cluster:cluster": extra });
 
   it("applyNodes: false renders secrets and configs and touches no machine", async () => {
@@ -269,7 +270,10 @@ describe("program: variants of the homelab stack", () => {
   });
 
   it("imports secrets from the stack secret through a private file whose path never changes", async () => {
-    const config = { ...homelab(), "talos-cluster:secretsYaml": "cluster: {id: a, secret: b}\nsecrets: {}\ntrustdinfo: {}\ncerts: {}\n" };
+    const config = {
+      ...committedStackConfig("homelab", { "talos-cluster:cluster": { configContract: "v1.10" } }),
+      "talos-cluster:secretsYaml": "cluster: {id: a, secret: b}\nsecrets: {}\ntrustdinfo: {}\ncerts: {}\n",
+    };
     const first = await runProgram(config, "import");
     const second = await runProgram(config, "import");
     const secrets = first.recorder.named("tales-config-secrets");

@@ -11,6 +11,9 @@ const COMMAND = "command:local:Command";
 const oxide = (cluster: Record<string, unknown> = {}) => hetznerStackConfig(undefined, cluster);
 const inputs = (r: RecordedResource) => r.inputs as Record<string, string>;
 const steps = (recorder: Recorder) => recorder.ofType(COMMAND);
+/** The OS and Kubernetes steps, without the config rollouts after them (tests/unit/rollout.test.ts). */
+const upgradeSteps = (recorder: Recorder) => steps(recorder).filter((s) => !s.name.endsWith("-rollout"));
+const oxideMembers = { controlPlanes: ["10.0.1.11", "10.0.1.12", "10.0.1.13"], workers: ["10.0.1.61", "10.0.1.62"] };
 
 describe("upgrade plan", () => {
   const nodes = [
@@ -18,7 +21,9 @@ describe("upgrade plan", () => {
     { name: "cp-1", address: "10.0.1.11", role: "controlplane" as const },
     { name: "cp-2", address: "10.0.1.12", role: "controlplane" as const },
   ];
-  const target = { talosVersion: "v1.10.7", schematicId: "abc", installerImage: "factory.talos.dev/installer/abc:v1.10.7", kernelArgs: ["vga=792"], timeout: "10m" };
+  const members = { controlPlanes: ["10.0.1.11", "10.0.1.12"], workers: ["10.0.1.61"] };
+  const target = { talosVersion: "v1.10.7", schematicId: "abc", installerImage: "factory.talos.dev/installer/abc:v1.10.7", kernelArgs: ["vga=792"], timeout: "10m", members };
+  const health = "talosctl -n 10.0.1.11 health --control-plane-nodes 10.0.1.11,10.0.1.12 --worker-nodes 10.0.1.61 --wait-timeout=10m";
 
   it("orders control planes before workers, keeping config order", () => {
     assert.deepEqual(upgradeOrder(nodes).map((n) => n.name), ["cp-1", "cp-2", "w-1"]);
@@ -29,13 +34,13 @@ describe("upgrade plan", () => {
       "talosctl -n 10.0.1.11 etcd forfeit-leadership",
       "kubectl drain cp-1 --ignore-daemonsets --delete-emptydir-data --timeout=10m",
       "talosctl -n 10.0.1.11 upgrade --image factory.talos.dev/installer/abc:v1.10.7 --wait --timeout=10m",
-      "talosctl -n 10.0.1.11 health --wait-timeout=10m",
+      health,
       "kubectl uncordon cp-1",
     ]);
     assert.deepEqual(osUpgradeCommands(nodes[0]!, target), [
       "kubectl drain w-1 --ignore-daemonsets --delete-emptydir-data --timeout=10m",
       "talosctl -n 10.0.1.61 upgrade --image factory.talos.dev/installer/abc:v1.10.7 --wait --timeout=10m",
-      "talosctl -n 10.0.1.61 health --wait-timeout=10m",
+      health,
       "kubectl uncordon w-1",
     ]);
   });
@@ -56,7 +61,7 @@ describe("upgrade plan", () => {
   });
 
   it("upgrades Kubernetes through the first control plane, then waits for health", () => {
-    assert.deepEqual(kubernetesUpgradeCommands(nodes[1]!, "1.33.4", "10m"), ["talosctl -n 10.0.1.11 upgrade-k8s --to 1.33.4", "talosctl -n 10.0.1.11 health --wait-timeout=10m"]);
+    assert.deepEqual(kubernetesUpgradeCommands(members, "1.33.4", "10m"), ["talosctl -n 10.0.1.11 upgrade-k8s --to 1.33.4", health]);
   });
 
   it("reads the kernel args a node's patches ask for", () => {
@@ -72,7 +77,7 @@ describe("upgrades in the oxide stack (3 control planes + 2 workers)", () => {
 
   it("chains one step per node, control planes first, then Kubernetes, each after the previous", () => {
     const names = ["oxide-cp-1", "oxide-cp-2", "oxide-cp-3", "oxide-worker-1", "oxide-worker-2"].map((n) => `${n}-upgrade`);
-    assert.deepEqual(steps(recorder).map((s) => s.name), [...names, "oxide-upgrades-kubernetes"]);
+    assert.deepEqual(upgradeSteps(recorder).map((s) => s.name), [...names, "oxide-upgrades-kubernetes"]);
     const urn = (name: string) => recorder.named(name).urn;
     // among the steps, each waits for exactly the one before it (its other dependencies are the configs it reads)
     const stepDeps = (name: string) => recorder.named(name).dependencies.filter((d) => d.includes("command:local:Command"));
@@ -87,16 +92,16 @@ describe("upgrades in the oxide stack (3 control planes + 2 workers)", () => {
     const image = "factory.talos.dev/installer/376567988ad370138ad8b2698212367b8edcb69b5fd68c80be1f2ec7d603b4ba:v1.10.6";
     for (const [name, address, role] of [["oxide-cp-2", "10.0.1.12", "controlplane"], ["oxide-worker-1", "10.0.1.61", "worker"]] as const) {
       const update = inputs(recorder.named(`${name}-upgrade`)).update!;
-      const expected = osUpgradeCommands({ name, address, role }, { talosVersion: "v1.10.6", schematicId: "", installerImage: image, kernelArgs: [], timeout: "10m" });
+      const expected = osUpgradeCommands({ name, address, role }, { talosVersion: "v1.10.6", schematicId: "", installerImage: image, kernelArgs: [], timeout: "10m", members: oxideMembers });
       const lines = update.split("\n");
       assert.deepEqual(lines.slice(-expected.length), expected);
     }
-    assert.deepEqual(inputs(recorder.named("oxide-upgrades-kubernetes")).update!.split("\n").slice(-2), kubernetesUpgradeCommands({ name: "oxide-cp-1", address: "10.0.1.11", role: "controlplane" }, "1.33.3", "10m"));
-    for (const s of steps(recorder)) assert.match(inputs(s).create!, /^echo '.*installed at creation, nothing to upgrade'$/);
+    assert.deepEqual(inputs(recorder.named("oxide-upgrades-kubernetes")).update!.split("\n").slice(-2), kubernetesUpgradeCommands(oxideMembers, "1.33.3", "10m"));
+    for (const s of upgradeSteps(recorder)) assert.match(inputs(s).create!, /^echo '.*installed at creation, nothing to upgrade'$/);
   });
 
   it("keeps every secret out of the command strings: configs come only through the secret environment", () => {
-    for (const s of steps(recorder)) {
+    for (const s of upgradeSteps(recorder)) {
       const strings = JSON.stringify({ create: inputs(s).create, update: inputs(s).update });
       assert.doesNotMatch(strings, /talosconfig of|kubeconfig of|client-key|BEGIN/);
       assert.deepEqual(s.secretInputs, ["environment"]);
@@ -111,14 +116,14 @@ describe("upgrades in the oxide stack (3 control planes + 2 workers)", () => {
 
   it("a Talos version bump changes every node's step and not Kubernetes's", async () => {
     const bumped = (await runProgram(oxide({ talosVersion: "v1.10.7" }), "upgrades")).recorder;
-    const changed = steps(bumped).filter((s, i) => JSON.stringify(s.inputs) !== JSON.stringify(steps(recorder)[i]!.inputs)).map((s) => s.name);
+    const changed = upgradeSteps(bumped).filter((s, i) => JSON.stringify(s.inputs) !== JSON.stringify(upgradeSteps(recorder)[i]!.inputs)).map((s) => s.name);
     assert.deepEqual(changed, ["oxide-cp-1-upgrade", "oxide-cp-2-upgrade", "oxide-cp-3-upgrade", "oxide-worker-1-upgrade", "oxide-worker-2-upgrade"]);
     assert.match(inputs(bumped.named("oxide-cp-1-upgrade")).update!, /upgrade --image factory\.talos\.dev\/installer\/[0-9a-f]{64}:v1\.10\.7 --wait/);
   });
 
   it("a Kubernetes version bump changes only the Kubernetes step", async () => {
     const bumped = (await runProgram(oxide({ kubernetesVersion: "1.33.4" }), "upgrades")).recorder;
-    const changed = steps(bumped).filter((s, i) => JSON.stringify(s.inputs) !== JSON.stringify(steps(recorder)[i]!.inputs)).map((s) => s.name);
+    const changed = upgradeSteps(bumped).filter((s, i) => JSON.stringify(s.inputs) !== JSON.stringify(upgradeSteps(recorder)[i]!.inputs)).map((s) => s.name);
     assert.deepEqual(changed, ["oxide-upgrades-kubernetes"]);
   });
 });
@@ -130,7 +135,7 @@ describe("upgrades for kernel-argument changes (seed 000's vga=792)", () => {
     const nodes = JSON.parse(config["talos-cluster:nodes"]!);
     nodes[1].patches = ["tests/fixtures/patches/kernel-args.yaml"];
     const after = (await runProgram({ ...config, "talos-cluster:nodes": JSON.stringify(nodes) }, "kernel")).recorder;
-    const changed = steps(after).filter((s, i) => JSON.stringify(s.inputs) !== JSON.stringify(steps(before)[i]!.inputs)).map((s) => s.name);
+    const changed = upgradeSteps(after).filter((s, i) => JSON.stringify(s.inputs) !== JSON.stringify(upgradeSteps(before)[i]!.inputs)).map((s) => s.name);
     assert.deepEqual(changed, ["talos-worker-1-upgrade"]);
     assert.match(inputs(after.named("talos-worker-1-upgrade")).update!, /grep -qw -- 'vga=792' && talosctl -n 10\.0\.1\.100 read \/proc\/cmdline 2>\/dev\/null \| grep -qw -- 'mitigations=off'/);
   });

@@ -5,6 +5,8 @@ import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import YAML from "yaml";
+import { parseStackConfig, projectConfig } from "../../config/schema";
+import { committedStackConfig, TEST_HCLOUD_TOKEN } from "../support/stack-files";
 
 const root = path.resolve(__dirname, "..", "..");
 const file = path.join(root, ".github", "workflows", "pulumi.yml");
@@ -31,8 +33,21 @@ describe("GitHub Actions workflow", () => {
     }
   });
 
+  it("runs each stack where its stack file says (talos-cluster:ci.runsOn)", () => {
+    const read = workflow.jobs.stacks.steps.find((s: { id?: string }) => s.id === "read").run as string;
+    assert.match(read, /for file in Pulumi\.\*\.yaml; do/);
+    assert.match(read, /yq -o=json -I=0 '\.config\["talos-cluster:ci"\]\.runsOn \/\/ "ubuntu-latest"' "\$file"/);
+    for (const job of ["preview", "up"]) {
+      assert.deepEqual(workflow.jobs[job].needs, "stacks");
+      assert.equal(workflow.jobs[job]["runs-on"], "${{ matrix.runsOn }}");
+      assert.equal(workflow.jobs[job].strategy.matrix, "${{ fromJSON(needs.stacks.outputs.matrix) }}");
+    }
+    // what the committed stacks say, through the same schema the program parses them with
+    const runsOn = Object.fromEntries(stacks.map((s) => [s, parseStackConfig(projectConfig({ ...committedStackConfig(s), ...(s === "hetzner" ? { "hcloud:token": TEST_HCLOUD_TOKEN } : {}) })).ci.runsOn]));
+    assert.deepEqual(runsOn, { deepthought: ["self-hosted", "lan"], hetzner: "ubuntu-latest", homelab: ["self-hosted", "lan"] });
+  });
+
   it("previews every committed stack on pull requests and comments the plan", () => {
-    assert.deepEqual([...workflow.jobs.preview.strategy.matrix.stack].sort(), stacks);
     assert.equal(workflow.jobs.preview.if, "github.event_name == 'pull_request'");
     const steps = workflow.jobs.preview.steps.map((s: { run?: string; uses?: string }) => s.run ?? s.uses);
     assert.ok(steps.some((s: string) => s.includes("node toolchain/setup.mjs")));
