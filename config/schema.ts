@@ -12,9 +12,10 @@ import {
   dnsLabel,
   duration,
   extensionName,
+  hostAddress,
   httpsEndpoint,
   interfaceAddress,
-  ipv4,
+  nodeAddress,
   kernelArg,
   kubernetesVersion,
   labels,
@@ -53,6 +54,8 @@ const clusterSchema = z.strictObject({
   allowSchedulingOnControlPlanes: z.boolean().optional(),
   /** Accept an even control-plane count (etcd gains no failure tolerance from it). Default: false, refused. */
   allowEvenControlPlanes: z.boolean().default(false),
+  /** Accept loopback (127.0.0.0/8) node and endpoint addresses: only for stand-ins on this machine (tests). Default: false, refused. */
+  allowLoopbackAddresses: z.boolean().default(false),
   /**
    * Apply configs to the nodes, bootstrap and fetch the kubeconfig. false only renders secrets,
    * machine configs and talosconfig (to review them, or apply by hand) and touches no machine. Default: true.
@@ -96,10 +99,10 @@ const staticNetworkSchema = z.strictObject({
   interface: z.string().regex(/^[a-z][a-z0-9.-]{0,14}$/, "must be an interface name like eth0"),
   /** Addresses with prefix, e.g. [10.0.1.50/24]. */
   addresses: z.array(interfaceAddress).min(1, "needs at least one address"),
-  /** Default gateway. */
-  gateway: ipv4,
+  /** Default gateway, inside one of the addresses' subnets. */
+  gateway: hostAddress,
   /** DNS servers. Default: the gateway. */
-  nameservers: z.array(ipv4).optional(),
+  nameservers: z.array(hostAddress).optional(),
 });
 
 const nodeSchema = z.strictObject({
@@ -107,8 +110,8 @@ const nodeSchema = z.strictObject({
   name: dnsLabel,
   role: z.enum(["controlplane", "worker"]),
   platform: z.enum(PLATFORMS),
-  /** Address the Talos API (50000) is reached at, first in maintenance mode. */
-  address: ipv4,
+  /** Address the Talos API (50000) is reached at, first in maintenance mode; with `network`, one of its addresses. */
+  address: nodeAddress,
   /** Disk Talos installs to. Default: /dev/sda. */
   installDisk: diskPath.default("/dev/sda"),
   /** Disks left to storage (e.g. Rook Ceph); never the install disk. Default: none. */

@@ -37,6 +37,15 @@ source scripts/env.sh
 ts() { TS_NODE_TRANSPILE_ONLY=true node -r ts-node/register "$@"; }
 on_terminal() { [ -t 0 ] && [ -t 1 ]; }
 
+# Confirmation: Pulumi's own prompt (up, refresh) or ours (destroy) needs a terminal; without one,
+# --yes is the confirmation.
+case "$cmd" in
+  up|destroy|refresh)
+    if ! $yes && ! on_terminal; then
+      echo "refused: \`$cmd\` without a terminal needs an explicit --yes (bash scripts/stack.sh $cmd $stack --yes)" >&2
+      exit 2
+    fi ;;
+esac
 # Before anything is created or selected: a new stack would get the demo passphrase's salt.
 case "$cmd" in up|destroy|refresh|secret) ts ops/secrets-guard.ts "$stack" "$cmd" ;; esac
 
@@ -64,17 +73,9 @@ case "$cmd" in
     exec pulumi config set --secret --stack "$stack" "$extra" ;;
   up|refresh)
     if $yes; then exec pulumi "$cmd" --yes --non-interactive --stack "$stack"; fi
-    if ! on_terminal; then
-      echo "refused: \`$cmd\` without a terminal needs an explicit --yes (bash scripts/stack.sh $cmd $stack --yes)" >&2
-      exit 2
-    fi
     # Pulumi shows its preview and asks before it changes anything.
     exec pulumi "$cmd" --stack "$stack" ;;
   destroy)
-    if ! $yes && ! on_terminal; then
-      echo "refused: \`destroy\` without a terminal needs an explicit --yes (bash scripts/stack.sh destroy $stack --yes)" >&2
-      exit 2
-    fi
     pulumi destroy --preview-only --non-interactive --stack "$stack"
     state="$(mktemp)"
     trap 'rm -f "$state"' EXIT
