@@ -1,11 +1,11 @@
 // The stack configuration, parsed once at the edge (index.ts) with a strict schema.
 // Components never read pulumi.Config: they take the typed result of parseStackConfig.
 import { z } from "zod";
-import { secretsBundleProblems } from "../components/talos/secrets-bundle";
 import pins from "../toolchain/versions.json";
 import { addonsSchema } from "./addons";
 import { crossFieldChecks } from "./checks";
 import { HETZNER_PLATFORM, hetznerNodes, hetznerSchema } from "./hetzner";
+import { importedSecretsProblems } from "./secrets-certs";
 import {
   cidr,
   diskPath,
@@ -138,7 +138,7 @@ const rawSchema = z.strictObject({
   /** Contents of a `talosctl gen secrets` file, as an encrypted stack secret. Default: generated. */
   secretsYaml: z
     .string()
-    .superRefine((text, ctx) => secretsBundleProblems(text).forEach((message) => ctx.addIssue({ code: "custom", message })))
+    .superRefine((text, ctx) => importedSecretsProblems(text).forEach((message) => ctx.addIssue({ code: "custom", message })))
     .optional(),
 });
 
