@@ -15,15 +15,20 @@ interface StateResource {
 }
 
 export interface DestroyImpact {
-  /** Names of the configuration applies whose node is reset (onDestroy.reset). */
+  /** The nodes whose configuration apply resets them (onDestroy.reset), with their addresses. */
   readonly reset: string[];
-  /** Names of the applies that leave their node as it is. */
+  /** The nodes whose apply leaves them as they are. */
   readonly kept: string[];
   /** Names of the Hetzner servers deleted. */
   readonly servers: string[];
 }
 
 const nameOf = (urn: string) => urn.slice(urn.lastIndexOf("::") + 2);
+/** A node's apply is named `<node>-apply` (TalosNode's child); its `node` input is the address it dials. */
+const machineOf = (r: StateResource) => {
+  const node = r.inputs?.node;
+  return `${nameOf(r.urn).replace(/-apply$/, "")}${typeof node === "string" ? ` (${node})` : ""}`;
+};
 
 /** The machines a destroy of this state touches. */
 export function destroyImpact(exported: { deployment?: { resources?: StateResource[] } }): DestroyImpact {
@@ -31,8 +36,8 @@ export function destroyImpact(exported: { deployment?: { resources?: StateResour
   const applies = resources.filter((r) => r.type === APPLY);
   const resets = (r: StateResource) => (r.inputs?.onDestroy as { reset?: unknown } | undefined)?.reset === true;
   return {
-    reset: applies.filter(resets).map((r) => nameOf(r.urn)),
-    kept: applies.filter((r) => !resets(r)).map((r) => nameOf(r.urn)),
+    reset: applies.filter(resets).map(machineOf),
+    kept: applies.filter((r) => !resets(r)).map(machineOf),
     servers: resources.filter((r) => r.type === SERVER).map((r) => nameOf(r.urn)),
   };
 }

@@ -71,7 +71,7 @@ describe("destroy plan: machines reset", () => {
     const impact = destroyImpact({
       deployment: {
         resources: [
-          resource(apply, "cp-1-apply", { onDestroy: { graceful: true, reset: true, reboot: false } }),
+          resource(apply, "cp-1-apply", { node: "10.0.1.50", onDestroy: { graceful: true, reset: true, reboot: false } }),
           resource(apply, "worker-1-apply", { onDestroy: { graceful: true, reset: true, reboot: false } }),
           resource(apply, "worker-2-apply", { onDestroy: { graceful: false, reset: false, reboot: false } }),
           resource("hcloud:index/server:Server", "oxide-cp-1"),
@@ -80,10 +80,10 @@ describe("destroy plan: machines reset", () => {
         ],
       },
     });
-    assert.deepEqual(impact, { reset: ["cp-1-apply", "worker-1-apply"], kept: ["worker-2-apply"], servers: ["oxide-cp-1"] });
+    assert.deepEqual(impact, { reset: ["cp-1 (10.0.1.50)", "worker-1"], kept: ["worker-2"], servers: ["oxide-cp-1"] });
     assert.deepEqual(describeImpact(impact), [
-      "This destroy resets 2 machines (Talos reset: wipes the node back to maintenance mode): cp-1-apply, worker-1-apply.",
-      "1 machine keeps its installation (onDestroy.reset false): worker-2-apply.",
+      "This destroy resets 2 machines (Talos reset: wipes the node back to maintenance mode): cp-1 (10.0.1.50), worker-1.",
+      "1 machine keeps its installation (onDestroy.reset false): worker-2.",
       "It deletes 1 Hetzner server: oxide-cp-1.",
     ]);
   });
