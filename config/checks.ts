@@ -124,7 +124,7 @@ export function hetznerAddressOffset(pool: number, n: number): number {
 
 function checkHetzner(hetzner: Record<string, unknown>, cluster: Record<string, unknown>, token: unknown, ctx: Ctx) {
   if (token === undefined) {
-    issue(ctx, ["hcloudToken"], "required for a Hetzner cluster: pulumi config set --secret hcloud:token <token>");
+    issue(ctx, ["hcloudToken"], "required for a Hetzner cluster: bash scripts/stack.sh secret <stack> hcloud:token < token-file (refused while the stack is on the demo passphrase)");
   }
   const pools = Array.isArray(hetzner.pools) ? hetzner.pools.map(record) : [];
   checkUnique(pools, "name", ctx, "hetzner.pools");
