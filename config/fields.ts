@@ -48,6 +48,9 @@ export const interfaceAddress = z.string().superRefine((v, ctx) => {
   else if (net.prefix <= 30 && ip === net.last) ctx.addIssue({ code: "custom", message: `${v} is the broadcast address of its subnet, not a host address` });
 });
 
+const isDnsName = (name: string) =>
+  name.length <= 253 && name.split(".").every((label) => /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/i.test(label));
+
 /** https://<host>:<port>: the form Talos writes into every kubeconfig and machine config. */
 export const httpsEndpoint = z.string().superRefine((value, ctx) => {
   let url: URL;
@@ -67,6 +70,11 @@ export const httpsEndpoint = z.string().superRefine((value, ctx) => {
   const host = parseIpv4(url.hostname);
   const why = host === undefined ? undefined : notAHostAddress(host, { loopback: true });
   if (why) ctx.addIssue({ code: "custom", message: `${url.hostname} is ${why}, not an address the API can be reached at` });
+  // A name goes into the API server's certificate as a DNS SAN: RFC 1123 labels of at most 63
+  // characters, 253 in all (Go's crypto/x509 refuses malformed dNSName SANs when it parses them).
+  if (host === undefined && !url.hostname.startsWith("[") && !isDnsName(url.hostname)) {
+    ctx.addIssue({ code: "custom", message: `${url.hostname} is not a DNS name (letters, digits and '-' in dot-separated labels of at most 63 characters)` });
+  }
   if (url.pathname !== "/" || url.search || url.hash) {
     ctx.addIssue({ code: "custom", message: "must not have a path, query or fragment" });
   }
