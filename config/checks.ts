@@ -1,18 +1,10 @@
 // Cross-field checks on the stack config. They run even when some fields already failed
 // (so every problem is reported at once), hence they read the value defensively.
-import type { z } from "zod";
+import { Ctx, issue, Path, record, str } from "./check-helpers";
 import { checkConfigContract } from "./contract-checks";
+import { checkHetznerLimits } from "./hetzner-checks";
 import { Cidr, contains, overlaps, parseCidr, parseIpv4 } from "./ip";
-
-type Ctx = z.core.$RefinementCtx<unknown>;
-type Path = (string | number)[];
-
-const str = (v: unknown): string | undefined => (typeof v === "string" ? v : undefined);
-const record = (v: unknown): Record<string, unknown> => (v && typeof v === "object" && !Array.isArray(v) ? (v as Record<string, unknown>) : {});
-
-function issue(ctx: Ctx, path: Path, message: string) {
-  ctx.addIssue({ code: "custom", path, message });
-}
+import { checkCertificates, checkNodeRules } from "./node-checks";
 
 /** Runs every cross-field check; registered with `when: () => true` so it runs despite field errors. */
 export function crossFieldChecks(value: unknown, ctx: Ctx): void {
@@ -35,6 +27,8 @@ export function crossFieldChecks(value: unknown, ctx: Ctx): void {
   checkNetworks(cluster, nodes, ctx);
   checkDisks(nodes, ctx);
   checkAddons(record(root.addons), cluster, nodes, ctx);
+  checkNodeRules(root, cluster, nodes, ctx);
+  checkCertificates(record(root.addons), ctx);
   checkConfigContract(root, cluster, ctx);
 }
 
@@ -132,11 +126,13 @@ export function hetznerAddressOffset(pool: number, n: number): number {
 
 function checkHetzner(hetzner: Record<string, unknown>, cluster: Record<string, unknown>, token: unknown, ctx: Ctx) {
   if (token === undefined) {
-    issue(ctx, ["hcloudToken"], "required for a Hetzner cluster: pulumi config set --secret hcloud:token <token>");
+    issue(ctx, ["hcloudToken"], "required for a Hetzner cluster: bash scripts/stack.sh secret <stack> hcloud:token < token-file (refused while the stack is on the demo passphrase)");
   }
   const pools = Array.isArray(hetzner.pools) ? hetzner.pools.map(record) : [];
   checkUnique(pools, "name", ctx, "hetzner.pools");
-  const roles = pools.flatMap((p) => Array.from({ length: typeof p.count === "number" && p.count > 0 ? p.count : 0 }, () => p.role));
+  // Only counts the schema accepts: the raw value may be 2^31 or 1e300 (the mutation test tried).
+  const count = (p: Record<string, unknown>) => (Number.isInteger(p.count) && (p.count as number) > 0 && (p.count as number) <= 40 ? (p.count as number) : 0);
+  const roles = pools.flatMap((p) => Array.from({ length: count(p) }, () => p.role));
   if (pools.length) checkControlPlanes(roles, ["hetzner", "pools"], "servers", cluster, ctx);
 
   const network = parseCidr(str(hetzner.networkCidr) ?? "10.0.0.0/16");
@@ -161,6 +157,7 @@ function checkHetzner(hetzner: Record<string, unknown>, cluster: Record<string, 
   if (hetzner.image !== undefined && (image.snapshotId === undefined) === (image.selector === undefined)) {
     issue(ctx, ["hetzner", "image"], "needs exactly one of snapshotId or selector");
   }
+  checkHetznerLimits(hetzner, str(cluster.name), ctx);
 }
 
 function checkDisks(nodes: Record<string, unknown>[], ctx: Ctx) {
@@ -169,6 +166,7 @@ function checkDisks(nodes: Record<string, unknown>[], ctx: Ctx) {
     const data = Array.isArray(node.dataDisks) ? node.dataDisks : [];
     data.forEach((d, j) => {
       if (d === install) issue(ctx, ["nodes", i, "dataDisks", j], `${install} is the install disk; data disks must be other disks`);
+      else if (typeof d === "string" && data.indexOf(d) < j) issue(ctx, ["nodes", i, "dataDisks", j], `${d} is listed twice (first as dataDisks[${data.indexOf(d)}])`);
     });
   });
 }

@@ -13,6 +13,7 @@ const hetznerPoolSchema = z.strictObject({
   role: z.enum(["controlplane", "worker"]),
   /** Servers in the pool. Lowering it removes the highest-numbered ones, reset gracefully first. */
   count: z.number().int().min(0).max(40, "must be at most 40 (each pool owns a block of 50 private addresses)"),
+  /** Server type, e.g. cpx21 (x86) or cax21 (Arm64); every pool boots the one Talos image, so all share its architecture. */
   serverType: z.string().regex(/^[a-z]+[0-9]+[a-z]*$/, "must be a Hetzner server type like cpx21 or cax11"),
   /** Default: hetzner.location. */
   location: hetznerLocation.optional(),
@@ -31,21 +32,30 @@ export const hetznerSchema = z.strictObject({
     snapshotId: z.number().int().positive().optional(),
     selector: z.string().min(1).optional(),
   }),
-  /** Who may reach the Talos API (50000) and the Kubernetes API (6443) on the servers. */
+  /** Who may reach the Talos API (50000) and the Kubernetes API (6443) on the servers; never all of the internet unless allowAdminFromInternet. */
   adminCidrs: z.array(cidr).min(1, "needs at least one network allowed to reach the Talos and Kubernetes APIs"),
+  /** Accept adminCidrs that together cover the whole IPv4 internet (e.g. 0.0.0.0/0). Default: false, refused. */
+  allowAdminFromInternet: z.boolean().default(false),
   /** More inbound rules (e.g. 80/443 for an ingress); nothing else is open from the internet. */
   extraFirewallRules: z
     .array(
       z.strictObject({
         protocol: z.enum(["tcp", "udp"]),
-        port: z.string().regex(/^\d{1,5}(-\d{1,5})?$/, "must be a port or range like 443 or 30000-32767"),
+        // Hetzner firewall rules take a port 1-65535 or a range "from-to" (Hetzner Cloud API, firewall rules).
+        port: z
+          .string()
+          .regex(/^\d{1,5}(-\d{1,5})?$/, "must be a port or range like 443 or 30000-32767")
+          .refine((v) => {
+            const [from, to = from] = v.split("-").map(Number);
+            return from! >= 1 && to! <= 65535 && from! <= to!;
+          }, { message: "must be a port from 1 to 65535, or a range whose start is not above its end" }),
         sourceIps: z.array(cidr).min(1),
         description: z.string().optional(),
       }),
     )
     .default([]),
   /** Load balancer type for the API endpoint. Default: lb11. */
-  loadBalancerType: z.string().regex(/^lb[0-9]+$/, "must be a load balancer type like lb11").default("lb11"),
+  loadBalancerType: z.enum(["lb11", "lb21", "lb31"]).default("lb11"),
   /** KubeSpan (WireGuard between nodes, seed 002). Default: false. */
   kubespan: z.boolean().default(false),
   /** LUKS2 encryption of the STATE and EPHEMERAL partitions, keyed to each node (seed 002). Default: false. */

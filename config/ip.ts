@@ -8,7 +8,10 @@ export interface Cidr {
   readonly last: number;
 }
 
-const OCTETS = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
+// No leading zeros: Go's net.ParseIP and netip (Talos, the Talos provider, kube-apiserver) refuse
+// them since Go 1.17, because some parsers read them as octal.
+const OCTET = "(0|[1-9]\\d{0,2})";
+const OCTETS = new RegExp(`^${OCTET}\\.${OCTET}\\.${OCTET}\\.${OCTET}$`);
 
 /** The address as a 32-bit number, or undefined when it is not a dotted-quad IPv4 address. */
 export function parseIpv4(text: string): number | undefined {
@@ -42,4 +45,40 @@ export function contains(cidr: Cidr, ip: number): boolean {
 
 export function formatIpv4(ip: number): string {
   return [24, 16, 8, 0].map((shift) => Math.floor(ip / 2 ** shift) % 256).join(".");
+}
+
+/**
+ * Ranges no node, gateway or DNS server can have (IANA IPv4 Special-Purpose Address Registry,
+ * RFC 6890; RFC 1122 for 0/8 and 127/8, RFC 3927 link-local, RFC 5771 multicast, RFC 1112 class E).
+ */
+export const LOOPBACK = "127.0.0.0/8";
+const NOT_HOST_RANGES: readonly [string, string][] = [
+  ["0.0.0.0/8", "in 0.0.0.0/8 (\"this network\")"],
+  [LOOPBACK, "a loopback address (127.0.0.0/8)"],
+  ["169.254.0.0/16", "a link-local address (169.254.0.0/16)"],
+  ["224.0.0.0/4", "a multicast address (224.0.0.0/4)"],
+  ["255.255.255.255/32", "the broadcast address"],
+  ["240.0.0.0/4", "a reserved address (240.0.0.0/4)"],
+];
+
+/** Why this address cannot be a machine's own address, or undefined when it can. `loopback`: accept 127.0.0.0/8. */
+export function notAHostAddress(ip: number, { loopback = false } = {}): string | undefined {
+  for (const [range, why] of NOT_HOST_RANGES) {
+    if (loopback && range === LOOPBACK) continue;
+    if (contains(parseCidr(range)!, ip)) return why;
+  }
+  return undefined;
+}
+
+/** The private ranges of RFC 1918. */
+export const RFC1918 = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"].map((c) => parseCidr(c)!);
+
+/** Whether the ranges together cover every IPv4 address. */
+export function coverEverything(ranges: readonly Cidr[]): boolean {
+  let next = 0;
+  for (const r of [...ranges].sort((a, b) => a.first - b.first)) {
+    if (r.first > next) return false;
+    next = Math.max(next, r.last + 1);
+  }
+  return next > 0xffffffff;
 }

@@ -1,11 +1,11 @@
 // The stack configuration, parsed once at the edge (index.ts) with a strict schema.
 // Components never read pulumi.Config: they take the typed result of parseStackConfig.
 import { z } from "zod";
-import { secretsBundleProblems } from "../components/talos/secrets-bundle";
 import pins from "../toolchain/versions.json";
 import { addonsSchema } from "./addons";
 import { crossFieldChecks } from "./checks";
 import { HETZNER_PLATFORM, hetznerNodes, hetznerSchema } from "./hetzner";
+import { importedSecretsProblems } from "./secrets-certs";
 import {
   cidr,
   configContract,
@@ -13,9 +13,10 @@ import {
   dnsLabel,
   duration,
   extensionName,
+  hostAddress,
   httpsEndpoint,
   interfaceAddress,
-  ipv4,
+  nodeAddress,
   kernelArg,
   kubernetesVersion,
   labels,
@@ -61,6 +62,8 @@ const clusterSchema = z.strictObject({
   allowSchedulingOnControlPlanes: z.boolean().optional(),
   /** Accept an even control-plane count (etcd gains no failure tolerance from it). Default: false, refused. */
   allowEvenControlPlanes: z.boolean().default(false),
+  /** Accept loopback (127.0.0.0/8) node and endpoint addresses: only for stand-ins on this machine (tests). Default: false, refused. */
+  allowLoopbackAddresses: z.boolean().default(false),
   /**
    * Apply configs to the nodes, bootstrap and fetch the kubeconfig. false only renders secrets,
    * machine configs and talosconfig (to review them, or apply by hand) and touches no machine. Default: true.
@@ -111,10 +114,10 @@ const staticNetworkSchema = z.strictObject({
   interface: z.string().regex(/^[a-z][a-z0-9.-]{0,14}$/, "must be an interface name like eth0"),
   /** Addresses with prefix, e.g. [10.0.1.50/24]. */
   addresses: z.array(interfaceAddress).min(1, "needs at least one address"),
-  /** Default gateway. */
-  gateway: ipv4,
+  /** Default gateway, inside one of the addresses' subnets. */
+  gateway: hostAddress,
   /** DNS servers. Default: the gateway. */
-  nameservers: z.array(ipv4).optional(),
+  nameservers: z.array(hostAddress).optional(),
 });
 
 const nodeSchema = z.strictObject({
@@ -122,8 +125,8 @@ const nodeSchema = z.strictObject({
   name: dnsLabel,
   role: z.enum(["controlplane", "worker"]),
   platform: z.enum(PLATFORMS),
-  /** Address the Talos API (50000) is reached at, first in maintenance mode. */
-  address: ipv4,
+  /** Address the Talos API (50000) is reached at, first in maintenance mode; with `network`, one of its addresses. */
+  address: nodeAddress,
   /** Disk Talos installs to. Default: /dev/sda. */
   installDisk: diskPath.default("/dev/sda"),
   /** Disks left to storage (e.g. Rook Ceph); never the install disk. Default: none. */
@@ -164,7 +167,7 @@ const rawSchema = z.strictObject({
   /** Contents of a `talosctl gen secrets` file, as an encrypted stack secret. Default: generated. */
   secretsYaml: z
     .string()
-    .superRefine((text, ctx) => secretsBundleProblems(text).forEach((message) => ctx.addIssue({ code: "custom", message })))
+    .superRefine((text, ctx) => importedSecretsProblems(text).forEach((message) => ctx.addIssue({ code: "custom", message })))
     .optional(),
 });
 

@@ -22,7 +22,8 @@ const withoutAddons = {
   addons: { "talos-cluster:addons": { cilium: { enabled: false }, prometheusOperatorCrds: { enabled: false } } },
 };
 const clusterSettings = (applyNodes: boolean): Record<string, any> => ({
-  "talos-cluster:cluster": { name: "tales", protectSecrets: false, applyNodes, talosApiTimeout: "5s", ...(applyNodes ? { cni: withoutAddons.cni } : {}) },
+  // Loopback stand-ins for nodes are refused unless opted in.
+  "talos-cluster:cluster": { name: "tales", protectSecrets: false, applyNodes, talosApiTimeout: "5s", allowLoopbackAddresses: true, ...(applyNodes ? { cni: withoutAddons.cni } : {}) },
   ...(applyNodes ? withoutAddons.addons : {}),
   // No network here: registering with the factory is its own test (unit: the ID check).
   "talos-cluster:imageFactory": { register: false },

@@ -24,6 +24,7 @@ describe("stack config", () => {
         cni: "cilium",
         allowSchedulingOnControlPlanes: true,
         allowEvenControlPlanes: false,
+        allowLoopbackAddresses: false,
         applyNodes: true,
         protectSecrets: true,
         kubeletReservations: { systemMemory: "512Mi", kubeMemory: "512Mi", evictionMemory: "256Mi" },
@@ -70,6 +71,7 @@ describe("stack config", () => {
       cni: "flannel",
       allowSchedulingOnControlPlanes: true,
       allowEvenControlPlanes: true,
+      allowLoopbackAddresses: false,
       applyNodes: false,
       protectSecrets: false,
       kubeletReservations: { systemMemory: "1Gi", kubeMemory: "768Mi", evictionMemory: "300Mi" },
@@ -133,6 +135,20 @@ describe("stack config", () => {
         ["oxide-worker-2", "worker", "10.0.1.62", "hetzner-cloud"],
       ],
     );
+  });
+
+  it("accepts what the rules' opt-ins allow, and only with them", () => {
+    const { allConfig } = readStackFile(path.join(root, "Pulumi.hetzner.yaml"));
+    const open = (allow: boolean) => {
+      const hetzner = { ...JSON.parse(allConfig["talos-cluster:hetzner"]!), adminCidrs: ["0.0.0.0/0"], ...(allow ? { allowAdminFromInternet: true } : {}) };
+      return () => parseStackConfig(projectConfig({ ...allConfig, "hcloud:token": "a".repeat(64), "talos-cluster:hetzner": JSON.stringify(hetzner) }));
+    };
+    assert.deepEqual(open(true)().hetzner!.adminCidrs, ["0.0.0.0/0"]);
+    assert.throws(open(false), /hetzner\.adminCidrs: 0\.0\.0\.0\/0 opens the Talos API/);
+    const loopback = (allow: boolean) => () =>
+      parseStackConfig({ cluster: { name: "local", allowLoopbackAddresses: allow }, nodes: [{ name: "cp-1", role: "controlplane", platform: "bare-metal", address: "127.0.0.11" }] });
+    assert.equal(loopback(true)().cluster.endpoint, "https://127.0.0.11:6443");
+    assert.throws(loopback(false), /nodes\[0\]\.address: 127\.0\.0\.11 is a loopback address/);
   });
 
   describe("invalid fixtures: every problem with its path, and nothing registered", () => {

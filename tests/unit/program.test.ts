@@ -1,5 +1,7 @@
 // The whole program under mocks, with the committed example stacks' config.
 import assert from "node:assert/strict";
+import fs from "node:fs";
+import path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import YAML from "yaml";
 import { Recorder, renderHash, runProgram, runValidProgram, valueOf } from "../support/mocks";
@@ -270,17 +272,15 @@ describe("program: variants of the homelab stack", () => {
   });
 
   it("imports secrets from the stack secret through a private file whose path never changes", async () => {
-    const config = {
-      ...committedStackConfig("homelab", { "talos-cluster:cluster": { configContract: "v1.10" } }),
-      "talos-cluster:secretsYaml": "cluster: {id: a, secret: b}\nsecrets: {}\ntrustdinfo: {}\ncerts: {}\n",
-    };
+    // A complete bundle: the parse checks its CAs (tests/fixtures/secrets/valid-bundle.yaml).
+    const bundle = fs.readFileSync(path.join(__dirname, "..", "fixtures", "secrets", "valid-bundle.yaml"), "utf8");
+    const config = { ...committedStackConfig("homelab", { "talos-cluster:cluster": { configContract: "v1.10" } }), "talos-cluster:secretsYaml": bundle };
     const first = await runProgram(config, "import");
     const second = await runProgram(config, "import");
     const secrets = first.recorder.named("tales-config-secrets");
     assert.match(secrets.importId, /talos-cluster-secrets-[0-9a-f]{16}\.yaml$/);
     assert.equal(second.recorder.named("tales-config-secrets").importId, secrets.importId);
     assert.deepEqual(secrets.ignoreChanges, ["talosVersion"]);
-    const fs = await import("node:fs");
     assert.equal(fs.statSync(secrets.importId).mode & 0o777, 0o600);
   });
 });

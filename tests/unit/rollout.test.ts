@@ -2,6 +2,8 @@
 // one control plane at a time and workers in batches, parallel enrollment of a new cluster, and
 // previews that never dial a node.
 import assert from "node:assert/strict";
+import fs from "node:fs";
+import path from "node:path";
 import YAML from "yaml";
 import pins from "../../toolchain/versions.json";
 import { configApplyCommands, configRolloutScript, rolloutBatches } from "../../components/day2/rollout-plan";
@@ -263,6 +265,16 @@ describe("previews never dial a node", () => {
     const preview = await runValidProgram(committedStackConfig("homelab"), "preview", { preview: true });
     const up = await runValidProgram(committedStackConfig("homelab"), "up");
     assert.deepEqual(preview.recorder.resources.map((r) => r.name).sort(), up.recorder.resources.map((r) => r.name).sort());
+  });
+
+  it("imported secrets need the contract named: they only record v1.2 or v1.3", async () => {
+    const bundle = fs.readFileSync(path.join(__dirname, "..", "fixtures", "secrets", "valid-bundle.yaml"), "utf8");
+    const run = await runProgram({ ...committedStackConfig("homelab"), "talos-cluster:secretsYaml": bundle }, "import");
+    assert.equal(
+      String(run.error).split("\n").slice(1).join("\n"),
+      "  - talos-cluster:cluster.configContract: required when secretsYaml imports secrets (the file only records v1.2 or v1.3): set the Talos version the original cluster was created with, its stack's configContract output",
+    );
+    assert.equal(run.recorder.resources.length, 0);
   });
 
   it("a stack with an invalid rollout setting is refused with its path", async () => {

@@ -62,6 +62,11 @@ describe("GitHub Actions workflow", () => {
     assert.deepEqual([...workflow.on.workflow_dispatch.inputs.stack.options].sort(), stacks);
   });
 
+  it("confirms the update with an explicit --yes, since CI has no terminal to ask on", () => {
+    const runs = workflow.jobs.up.steps.map((s: { run?: string }) => s.run ?? "").filter((r: string) => r.includes("scripts/stack.sh"));
+    assert.deepEqual(runs, ['bash scripts/stack.sh up "${{ matrix.stack }}" --yes']);
+  });
+
   it("takes every secret from the repository's secrets", () => {
     for (const name of ["PULUMI_CONFIG_PASSPHRASE", "PULUMI_BACKEND_URL", "PULUMI_ACCESS_TOKEN"]) {
       assert.equal(workflow.env[name], `\${{ secrets.${name} }}`);
