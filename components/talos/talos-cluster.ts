@@ -3,6 +3,7 @@ import * as talos from "@pulumiverse/talos";
 import type { Node, StackConfig } from "../../config/schema";
 import { ClusterBootstrap } from "./cluster-bootstrap";
 import { ClusterConfig } from "./cluster-config";
+import { gateNodeConfigs, TalosRules, validationMode } from "./config-validation";
 import { ImageSchematic } from "./image-schematic";
 import { clusterPatches, nodePatch, toYaml } from "./patches";
 import { TalosNode } from "./talos-node";
@@ -45,6 +46,16 @@ export interface TalosClusterArgs {
   readonly patchFiles: PatchFiles;
   /** Path of the secrets file to import (see ClusterConfig). Default: generate secrets. */
   readonly importSecretsFrom?: string;
+  /**
+   * Talos's own rules (config-validation.ts) and the sources of each node's layers: every node's
+   * complete config must pass them before any node is applied or any server created.
+   * Default: none (the program always passes them; tests of wiring alone may leave them out).
+   */
+  readonly configCheck?: {
+    readonly rules: TalosRules;
+    readonly nodeLayers: Readonly<Record<string, readonly string[]>>;
+    readonly base: Readonly<Record<"controlplane" | "worker", readonly string[]>>;
+  };
 }
 
 /** A node's configPatches: platform files, then its own derived patch, then its patch files. */
@@ -68,6 +79,8 @@ export class TalosCluster extends pulumi.ComponentResource {
   public readonly provider: talos.Provider;
   /** Every node's complete machine configuration, by node name. Secret. */
   public readonly nodeConfigs: Readonly<Record<string, pulumi.Output<string>>>;
+  /** How many node configs Talos's rules validated (undefined without configCheck). */
+  public readonly validatedConfigs?: pulumi.Output<number>;
 
   constructor(name: string, args: TalosClusterArgs, opts?: pulumi.ComponentResourceOptions) {
     super("talos-cluster:talos:Cluster", name, {}, opts);
@@ -116,10 +129,26 @@ export class TalosCluster extends pulumi.ComponentResource {
       { parent: this },
     );
 
-    // Each node's complete config; usable only once the factory confirmed the schematic its installer names.
-    this.nodeConfigs = Object.fromEntries(
+    // Each node's complete config; usable only once Talos validated every node's config
+    // (configCheck) and the factory confirmed the schematic its installer names.
+    const rendered = Object.fromEntries(
       nodes.map((node) => [node.name, this.machineConfigs.render(node.role, nodeConfigPatches(node, args.patchFiles))]),
     );
+    const check = args.configCheck;
+    const gate =
+      check &&
+      gateNodeConfigs({
+        rules: check.rules,
+        nodes: nodes.map((n) => {
+          const layers = nodeConfigPatches(n, args.patchFiles);
+          return { name: n.name, role: n.role, mode: validationMode(n.platform), patches: layers.map((content, i) => ({ source: check.nodeLayers[n.name]?.[i] ?? `layer ${i + 1}`, content })) };
+        }),
+        rendered,
+        bases: { controlplane: this.machineConfigs.controlplaneConfig, worker: this.machineConfigs.workerConfig },
+        baseSources: check.base,
+      });
+    this.nodeConfigs = gate?.configs ?? rendered;
+    this.validatedConfigs = gate?.validated;
     const gated = (config: pulumi.Output<string>) => pulumi.secret(pulumi.all([config, this.schematic.ready]).apply(([c]) => c));
 
     const controlPlanes = nodes.filter((n) => n.role === "controlplane");

@@ -9,6 +9,14 @@ import YAML from "yaml";
 
 export const projectRoot = path.resolve(__dirname, "..", "..");
 
+/** Pulumi's plugin cache that setup installs the built plugins into (scripts/env.sh's PULUMI_HOME). */
+export const pluginCache = path.join(process.env.PULUMI_HOME || path.join(projectRoot, ".pulumi-home"), "plugins");
+
+/** Where setup installed a provider plugin's binary: Pulumi's plugin cache, at its exact version. */
+export function installedPlugin(spec: { plugin: string; version: string; binary: string }): string {
+  return path.join(pluginCache, `resource-${spec.plugin}-v${spec.version}`, spec.binary);
+}
+
 /** Files and folders that make up the program; node_modules and the generated SDKs are linked. */
 const PROGRAM = ["Pulumi.yaml", "package.json", "tsconfig.json", "index.ts", "components", "config", "patches", "toolchain/versions.json"];
 const LINKED = ["node_modules", "sdks"];
@@ -44,6 +52,9 @@ export function engineProject(passphrase = "engine-test-passphrase", program?: s
     for (const file of ["index.ts", "Pulumi.yaml"]) fs.copyFileSync(path.join(projectRoot, program, file), path.join(dir, file));
   }
   for (const entry of LINKED) fs.symlinkSync(path.join(projectRoot, entry), path.join(dir, entry));
+  // The engine finds the installed plugins in its own home's plugin cache.
+  fs.mkdirSync(path.join(dir, ".pulumi-home"));
+  fs.symlinkSync(pluginCache, path.join(dir, ".pulumi-home", "plugins"));
   const backendDir = path.join(dir, ".state");
   fs.mkdirSync(backendDir);
   const env: Record<string, string> = {
