@@ -18,6 +18,8 @@ function renderOnly(allConfig: Record<string, string>): Record<string, unknown> 
   return config;
 }
 
+// The committed stacks' encryption salt belongs to the demo passphrase of scripts/env.sh.
+const DEMO_PASSPHRASE = "talos-cluster-local-default";
 const VALID_FIXTURES = path.join(projectRoot, "tests", "fixtures", "valid");
 const cases: [string, Record<string, string>][] = [
   ["homelab", committedStackConfig("homelab")],
@@ -39,7 +41,7 @@ describe("engine: Talos validates every rendered machine config", function () {
   after(async () => {
     for (const stack of stacks) await stack.destroy({ color: "never" }).catch(() => undefined);
     project?.cleanup();
-    console.log(`      Talos validated ${total} rendered machine configs (${cases.map(([n]) => n).join(", ")})`);
+    console.log(`      Talos validated ${total} rendered machine configs (${cases.map(([n]) => n).join(", ")}, hetzner)`);
   });
 
   for (const [name, allConfig] of cases) {
@@ -55,6 +57,22 @@ describe("engine: Talos validates every rendered machine config", function () {
       total += validated as number;
     });
   }
+
+  it("hetzner: every server's rendered config passes strict validation in cloud mode", async () => {
+    const hetzner = engineProject(DEMO_PASSPHRASE, "tests/engine/hetzner-render-program");
+    try {
+      const stack = await hetzner.committedStack("hetzner");
+      const result = await stack.up({ color: "never" });
+      assert.equal(result.summary.result, "succeeded");
+      const nodes = result.outputs.nodes!.value as string[];
+      assert.equal(nodes.length, 5);
+      assert.equal(result.outputs.validatedMachineConfigs?.value, nodes.length);
+      total += nodes.length;
+      await stack.destroy({ color: "never" });
+    } finally {
+      hetzner.cleanup();
+    }
+  });
 
   it("a patch whose value Talos rejects fails `up` naming node, patch file and Talos's message; nothing applied", async () => {
     const stack = await project.stack("bad-patch", {
