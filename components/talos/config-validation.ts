@@ -9,13 +9,14 @@
 //     verdict, so one invalid config stops them all and nothing is applied.
 import { execFileSync } from "node:child_process";
 import * as pulumi from "@pulumi/pulumi";
+import { HETZNER_PLATFORM } from "../../config/hetzner";
 
 /** Talos's runtime mode for validation: installed from ISO/PXE (metal) or booted from a cloud image. */
 export type ValidationMode = "metal" | "cloud";
 
 /** Bare metal and Synology VMs install to disk (metal); Hetzner servers boot a Talos image (cloud). */
 export function validationMode(platform: string): ValidationMode {
-  return platform === "hetzner" ? "cloud" : "metal";
+  return platform === HETZNER_PLATFORM ? "cloud" : "metal";
 }
 
 /** One patch with where it came from: a file path relative to the project, or a derived layer's name. */

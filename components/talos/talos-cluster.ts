@@ -33,6 +33,8 @@ export interface ClusterInfrastructure {
   readonly talosEndpoint: pulumi.Input<string>;
   /** Platform patches for every node, after the cluster layer (private network, KubeSpan, encryption). */
   readonly patches: readonly pulumi.Input<string>[];
+  /** Platform patches for control planes only, before patches/controlplane. Default: none. */
+  readonly controlplanePatches?: readonly pulumi.Input<string>[];
   /** Creates the machine a node runs on, given its complete (secret) config for first boot. */
   hostFor(node: Node, machineConfig: pulumi.Output<string>): NodeHost;
 }
@@ -121,7 +123,7 @@ export class TalosCluster extends pulumi.ComponentResource {
         importSecretsFrom: args.importSecretsFrom,
         patches: {
           all: [...derived, ...(args.infrastructure?.patches ?? []), ...args.patchFiles.all],
-          controlplane: args.patchFiles.controlplane,
+          controlplane: [...(args.infrastructure?.controlplanePatches ?? []), ...args.patchFiles.controlplane],
           worker: args.patchFiles.worker,
         },
         provider,

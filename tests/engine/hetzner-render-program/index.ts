@@ -4,7 +4,7 @@
 // The platform patches are the ones HetznerCloud hands the cluster (the same pure functions).
 import * as pulumi from "@pulumi/pulumi";
 import path from "node:path";
-import { certSansPatch, hetznerPatches } from "./components/hetzner/plan";
+import { certSansPatch, hetznerControlPlanePatches, hetznerPatches } from "./components/hetzner/plan";
 import { talosConfigCheck } from "./components/talos/config-validation";
 import { toYaml } from "./components/talos/patches";
 import { TalosCluster } from "./components/talos/talos-cluster";
@@ -26,6 +26,7 @@ const cluster = new TalosCluster(config.cluster.name, {
     endpoint: `https://${LOAD_BALANCER}:6443`,
     talosEndpoint: LOAD_BALANCER,
     patches: [...hetznerPatches(config.hetzner!).map(toYaml), toYaml(certSansPatch(LOAD_BALANCER))],
+    controlplanePatches: hetznerControlPlanePatches(config.hetzner!).map(toYaml),
     hostFor: () => ({ resources: [] }),
   },
   configCheck: { rules: talosConfigCheck(), nodeLayers: sources.nodeLayers, base: sources.base },
