@@ -177,6 +177,31 @@ function ensureBinary(spec) {
   return `built ${origin(spec)}`;
 }
 
+/**
+ * The engine takes the language host from beside the pulumi executable (resolved through links)
+ * without a word; one found only on PATH gets a "from $PATH" warning. So the built host is
+ * linked beside the built CLI; an installed Pulumi's own host is left as it is.
+ */
+function languageHostBesidePulumi() {
+  const name = pins.pulumi.languageHost.binary;
+  const cli = fs.realpathSync(path.join(toolsBin, "pulumi"));
+  const host = fs.realpathSync(path.join(toolsBin, name));
+  const beside = path.join(path.dirname(cli), name);
+  let existing;
+  try {
+    existing = fs.realpathSync(beside);
+  } catch {
+    fs.rmSync(beside, { force: true }); // absent, or a dangling link to an older build
+  }
+  // Only beside the CLI: a second copy on PATH earns "using pulumi-language-nodejs from $PATH".
+  fs.rmSync(path.join(toolsBin, name), { force: true });
+  if (existing === host) return `beside ${path.dirname(cli)}`;
+  if (existing) return `pulumi's own ${beside}`;
+  if (checkOnly) throw new StepError(`${name} is not beside ${cli}`);
+  fs.symlinkSync(host, beside);
+  return `linked beside ${path.dirname(cli)}`;
+}
+
 /** The project's Pulumi home (scripts/env.sh uses the same default). */
 function pulumiHome() {
   return process.env.PULUMI_HOME || path.join(root, ".pulumi-home");
@@ -370,6 +395,7 @@ const binaries = [pins.pulumi.cli, pins.pulumi.languageHost, pins.pulumi.sdkGene
 const needsGo = binaries.some((b) => !findInstalled(b) && !isExecutable(cachedBinary(b)));
 if (needsGo && !checkOnly) step("go toolchain", checkGo);
 for (const spec of binaries) step(spec.binary, () => ensureBinary(spec));
+step("language host beside pulumi", languageHostBesidePulumi);
 for (const [name, spec] of Object.entries(pins.providers)) {
   if (spec.sdkDir) step(`${spec.npm} SDK`, () => ensureGeneratedSdk(name, spec));
 }
