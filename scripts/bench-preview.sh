@@ -13,7 +13,9 @@ trap 'rm -rf "$tmp"' EXIT
 export PULUMI_BACKEND_URL="file://$tmp/state"
 mkdir -p "$tmp/state" "$tmp/empty"
 
-# The empty program: same runtime, same ts-node and tsconfig settings, no resources.
+# The empty program: a standard Pulumi TypeScript program (runtime nodejs, typescript: true, so
+# ts-node, here transpile-only through this project's tsconfig) with no resources: what any
+# TypeScript program costs. The homelab stack runs through program.js (Pulumi.yaml main).
 printf 'name: empty\nruntime:\n  name: nodejs\n  options:\n    typescript: true\n' >"$tmp/empty/Pulumi.yaml"
 printf 'export {};\n' >"$tmp/empty/index.ts"
 printf '{ "name": "empty", "main": "index.ts", "private": true }\n' >"$tmp/empty/package.json"
