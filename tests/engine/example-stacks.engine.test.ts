@@ -62,6 +62,8 @@ describe("engine: preview of the committed example stacks", function () {
       const stack = await project.committedStack(name);
       const preview = await stack.preview({ color: "never" });
       assert.deepEqual(preview.changeSummary, { create: creates });
+      // Plugins come from Pulumi's plugin cache and the language host from beside the CLI.
+      assert.doesNotMatch(`${preview.stdout}${preview.stderr}`, /from \$PATH/);
       for (const type of types) assert.match(preview.stdout, new RegExp(`\\+ +${type} `), `${type} missing from the ${name} preview`);
       for (const resource of names) assert.match(preview.stdout, new RegExp(` ${resource} create`), `${resource} missing from the ${name} preview`);
     });
