@@ -42,8 +42,22 @@ export interface EngineProject {
  * A throwaway copy of the project. `program` names a folder whose index.ts and Pulumi.yaml
  * replace the project's own (a test program built from the same components).
  */
-export function engineProject(passphrase = "engine-test-passphrase", program?: string, extraEnv: Record<string, string> = {}): EngineProject {
+export function engineProject(
+  passphrase = "engine-test-passphrase",
+  program?: string,
+  extraEnv: Record<string, string> = {},
+  /** Tools of .tools/bin the engine must not find (e.g. the real talosctl behind stand-ins). */
+  hideTools: readonly string[] = [],
+): EngineProject {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "talos-cluster-engine-"));
+  const toolsBin = path.join(projectRoot, ".tools", "bin");
+  let tools = toolsBin;
+  if (hideTools.length) {
+    tools = path.join(dir, ".tools-bin");
+    fs.mkdirSync(tools);
+    for (const tool of fs.readdirSync(toolsBin).filter((t) => !hideTools.includes(t))) fs.symlinkSync(path.join(toolsBin, tool), path.join(tools, tool));
+  }
+  const outerPath = (process.env.PATH ?? "").split(path.delimiter).filter((d) => !hideTools.length || path.resolve(d) !== toolsBin);
   for (const entry of PROGRAM) {
     fs.mkdirSync(path.dirname(path.join(dir, entry)), { recursive: true });
     fs.cpSync(path.join(projectRoot, entry), path.join(dir, entry), { recursive: true });
@@ -59,7 +73,7 @@ export function engineProject(passphrase = "engine-test-passphrase", program?: s
   fs.mkdirSync(backendDir);
   const env: Record<string, string> = {
     ...extraEnv,
-    PATH: `${extraEnv.PATH ? `${extraEnv.PATH}${path.delimiter}` : ""}${path.join(projectRoot, ".tools", "bin")}${path.delimiter}${process.env.PATH ?? ""}`,
+    PATH: [...(extraEnv.PATH ? [extraEnv.PATH] : []), tools, ...outerPath].join(path.delimiter),
     PULUMI_HOME: path.join(dir, ".pulumi-home"),
     PULUMI_BACKEND_URL: `file://${backendDir}`,
     PULUMI_CONFIG_PASSPHRASE: passphrase,
