@@ -1,8 +1,9 @@
 // What Pulumi runs (Pulumi.yaml `main`, plain JavaScript): index.ts and everything it imports,
 // transpiled without type-checking. `tsc` in the test command type-checks everything; at run time
-// only the transpiled code is needed. Each file's JavaScript is cached by its path, content and
-// compiler options in node_modules/.cache, so a preview loads the TypeScript compiler only when
-// a source file changed.
+// only the transpiled code is needed (transpiling keeps line numbers, so stack traces stay
+// readable). Each file's JavaScript is cached by its path in the program, content and compiler
+// options in node_modules/.cache, so a preview loads the TypeScript compiler only when a source
+// file changed.
 "use strict";
 const crypto = require("node:crypto");
 const fs = require("node:fs");
@@ -17,14 +18,15 @@ function transpile(source, filename) {
   if (!compiler) {
     const ts = require("typescript");
     const { options } = ts.convertCompilerOptionsFromJson(tsconfig.compilerOptions, __dirname);
-    compiler = { ts, options: { ...options, noEmit: false, sourceMap: false, inlineSourceMap: true, inlineSources: true } };
+    compiler = { ts, options: { ...options, noEmit: false, sourceMap: false, inlineSourceMap: false } };
   }
   return compiler.ts.transpileModule(source, { compilerOptions: compiler.options, fileName: filename }).outputText;
 }
 
 require.extensions[".ts"] = (module, filename) => {
   const source = fs.readFileSync(filename, "utf8");
-  const key = crypto.createHash("sha256").update(`${filename}\0${optionsKey}\0${source}`).digest("hex");
+  // Keyed by the path inside the program, so copies of the project (engine tests) share entries.
+  const key = crypto.createHash("sha256").update(`${path.relative(__dirname, filename)}\0${optionsKey}\0${source}`).digest("hex");
   const cached = path.join(cacheDir, `${key}.js`);
   let js;
   try {
