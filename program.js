@@ -1,8 +1,8 @@
 // What Pulumi runs (Pulumi.yaml `main`, plain JavaScript): index.ts and everything it imports,
 // transpiled without type-checking. `tsc` in the test command type-checks everything; at run time
-// only the transpiled code is needed. Each file's JavaScript is cached by its path in the program, content and compiler
-// options in node_modules/.cache, so a preview loads the TypeScript compiler only when a source
-// file changed.
+// only the transpiled code is needed. Each file's JavaScript is cached by its path in the
+// program, content and compiler options in node_modules/.cache, so a preview loads the
+// TypeScript compiler only when a source file changed.
 "use strict";
 const crypto = require("node:crypto");
 const fs = require("node:fs");
