@@ -6,15 +6,26 @@ import { PlatformAddons } from "./components/addons/platform-addons";
 import { ClusterUpgrades } from "./components/day2/cluster-upgrades";
 import { ConfigRollout } from "./components/day2/config-rollout";
 import { HetznerCloud } from "./components/hetzner/hetzner-cloud";
+import { patchFileProblems, talosConfigCheck } from "./components/talos/config-validation";
 import { TalosCluster } from "./components/talos/talos-cluster";
 import { readPatchFiles } from "./config/patch-files";
+import { patchSources } from "./config/patch-sources";
 import { parseStackConfig, projectConfig, StackConfigError } from "./config/schema";
 import { writeSecretsImportFile } from "./config/secrets-file";
+
+// Talos's own rules (components/talos/config-validation.ts): the validator setup builds, found on
+// PATH; TALOS_CONFIG_CHECK names another binary (the unit tests' stand-in for mock configs).
+const talosRules = talosConfigCheck(process.env.TALOS_CONFIG_CHECK || "talos-config-check");
 
 function load() {
   try {
     const config = parseStackConfig(projectConfig(pulumi.runtime.allConfig()));
-    return { config, patchFiles: readPatchFiles(path.join(__dirname), config) };
+    const patchFiles = readPatchFiles(path.join(__dirname), config);
+    // Every patch file through Talos's own loader, before any resource exists.
+    const sources = patchSources(path.join(__dirname), config);
+    const problems = patchFileProblems(talosRules, sources.files);
+    if (problems.length) throw new StackConfigError(problems);
+    return { config, patchFiles, sources };
   } catch (err) {
     // A RunError prints just the message (every problem with its path), no stack trace.
     if (err instanceof StackConfigError) throw new pulumi.RunError(err.message);
@@ -22,7 +33,7 @@ function load() {
   }
 }
 
-const { config, patchFiles } = load();
+const { config, patchFiles, sources } = load();
 
 // Hetzner Cloud: the network, firewall, API load balancer and servers the cluster runs on.
 const hetzner =
@@ -40,6 +51,7 @@ const cluster = new TalosCluster(config.cluster.name, {
   importSecretsFrom: config.secretsYaml === undefined ? undefined : writeSecretsImportFile(config.secretsYaml),
   // A preview never dials a node nor waits for health.
   checkHealth: !pulumi.runtime.isDryRun(),
+  configCheck: { rules: talosRules, nodeLayers: sources.nodeLayers, base: sources.base },
 });
 
 // Day 2, before anything else touches a running cluster: Talos OS upgrades one node at a time,
@@ -99,6 +111,8 @@ export const nodes = config.nodes.map((n) => ({ name: n.name, role: n.role, plat
 export const controlplaneMachineConfig = cluster.machineConfigs.controlplaneConfig;
 export const workerMachineConfig = cluster.machineConfigs.workerConfig;
 export const nodeMachineConfigs = pulumi.secret(pulumi.all(cluster.nodeConfigs));
+/** How many node configs passed Talos's own validation in this run. */
+export const validatedMachineConfigs = cluster.validatedConfigs;
 export const talosSecretsYaml = cluster.machineConfigs.secretsYaml;
 export const talosconfig = cluster.talosconfig;
 export const kubeconfig = cluster.bootstrap?.kubeconfig;

@@ -3,6 +3,7 @@
 import { z } from "zod";
 import pins from "../toolchain/versions.json";
 import { addonsSchema } from "./addons";
+import { checkVersionPair } from "./versions";
 import { crossFieldChecks } from "./checks";
 import { HETZNER_PLATFORM, hetznerNodes, hetznerSchema } from "./hetzner";
 import { importedSecretsProblems } from "./secrets-certs";
@@ -41,7 +42,7 @@ const clusterSchema = z.strictObject({
   name: dnsLabel,
   /** Kubernetes API endpoint, https://<host>:<port>. Default: https://<first control plane address>:6443. */
   endpoint: httpsEndpoint.optional(),
-  /** Talos version. Default: toolchain/versions.json cluster.talosVersion. */
+  /** Talos version, v1.10.0 to v1.14.x (config/versions.ts). Default: toolchain/versions.json cluster.talosVersion. */
   talosVersion: talosVersion.default(pins.cluster.talosVersion),
   /**
    * The Talos version machine configs are generated for (the config contract), e.g. v1.10.
@@ -50,7 +51,7 @@ const clusterSchema = z.strictObject({
    * when secretsYaml imports secrets. Never newer than talosVersion.
    */
   configContract: configContract.optional(),
-  /** Kubernetes version. Default: toolchain/versions.json cluster.kubernetesVersion. */
+  /** Kubernetes version, one Talos supports with talosVersion (config/versions.ts). Default: toolchain/versions.json cluster.kubernetesVersion. */
   kubernetesVersion: kubernetesVersion.default(pins.cluster.kubernetesVersion),
   /** Pod network. Default: Talos's 10.244.0.0/16. */
   podCidr: cidr.default("10.244.0.0/16"),
@@ -96,7 +97,7 @@ const clusterSchema = z.strictObject({
       reboot: z.boolean().default(false),
     })
     .default({ graceful: true, reset: true, reboot: false }),
-});
+}).superRefine((cluster, ctx) => checkVersionPair(cluster, ctx, pins.cluster), { when: () => true }); // config/versions.ts
 
 const imageFactorySchema = z.strictObject({
   /** Image Factory base URL. Default: https://factory.talos.dev. */

@@ -81,6 +81,8 @@ function goEnv() {
     GOSUMDB: process.env.GOSUMDB ?? "off",
     CGO_ENABLED: "0",
     GOTOOLCHAIN: "local",
+    // Some modules (talos) ship a go.work; -mod=mod is refused in workspace mode.
+    GOWORK: "off",
   };
 }
 
@@ -107,7 +109,8 @@ function prepareModule(spec, workDir) {
   fs.cpSync(info.Dir, workDir, { recursive: true });
   run("chmod", ["-R", "u+w", workDir]);
   // Local replaces such as `=> ../sdk` point outside the module zip: require the published module.
-  editGoMod(workDir, { dropreplace: Object.keys(spec.replaceLocalWith ?? {}), requires: spec.replaceLocalWith, replace: spec.replace });
+  // Replaces to forks the proxy does not serve are dropped (spec.dropReplace says why in its $comment).
+  editGoMod(workDir, { dropreplace: [...Object.keys(spec.replaceLocalWith ?? {}), ...(spec.dropReplace ?? [])], requires: spec.replaceLocalWith, replace: spec.replace });
   for (const embed of spec.embeds ?? []) {
     // Mirrors the upstream `go generate` step: the embedded schema is schema.json with its version set.
     const dir = path.join(workDir, path.dirname(embed.target));
@@ -172,6 +175,58 @@ function ensureBinary(spec) {
   fs.rmSync(workDir, { recursive: true, force: true });
   link(cached, spec.binary);
   return `built ${origin(spec)}`;
+}
+
+/**
+ * The engine takes the language host from beside the pulumi executable (resolved through links)
+ * without a word; one found only on PATH gets a "from $PATH" warning. So the built host is
+ * linked beside the built CLI; an installed Pulumi's own host is left as it is.
+ */
+function languageHostBesidePulumi() {
+  const name = pins.pulumi.languageHost.binary;
+  const cli = fs.realpathSync(path.join(toolsBin, "pulumi"));
+  const host = fs.realpathSync(path.join(toolsBin, name));
+  const beside = path.join(path.dirname(cli), name);
+  let existing;
+  try {
+    existing = fs.realpathSync(beside);
+  } catch {
+    fs.rmSync(beside, { force: true }); // absent, or a dangling link to an older build
+  }
+  // Only beside the CLI: a second copy on PATH earns "using pulumi-language-nodejs from $PATH".
+  fs.rmSync(path.join(toolsBin, name), { force: true });
+  if (existing === host) return `beside ${path.dirname(cli)}`;
+  if (existing) return `pulumi's own ${beside}`;
+  if (checkOnly) throw new StepError(`${name} is not beside ${cli}`);
+  fs.symlinkSync(host, beside);
+  return `linked beside ${path.dirname(cli)}`;
+}
+
+/** The project's Pulumi home (scripts/env.sh uses the same default). */
+function pulumiHome() {
+  return process.env.PULUMI_HOME || path.join(root, ".pulumi-home");
+}
+
+/**
+ * Installs a provider plugin into Pulumi's plugin cache the standard way
+ * (`pulumi plugin install resource NAME VERSION --file BINARY`), so the engine loads it by its
+ * exact version and prints no "from $PATH" warning. Plugins are kept out of .tools/bin.
+ */
+function installPlugin(spec) {
+  const binary = fs.realpathSync(path.join(toolsBin, spec.binary));
+  fs.rmSync(path.join(toolsBin, spec.binary), { force: true });
+  const dir = path.join(pulumiHome(), "plugins", `resource-${spec.plugin}-v${spec.version}`);
+  const installed = path.join(dir, spec.binary);
+  const stamp = path.join(dir, ".talos-cluster-source");
+  if (isExecutable(installed) && fs.existsSync(stamp) && fs.readFileSync(stamp, "utf8") === binary) return `up to date in ${path.relative(root, dir) || dir}`;
+  if (checkOnly) throw new StepError(`${spec.plugin} ${spec.version} is not installed in ${pulumiHome()}`);
+  if (installed === binary) return `already the plugin cache's own (${dir})`;
+  run(path.join(toolsBin, "pulumi"), ["plugin", "install", "resource", spec.plugin, spec.version, "--file", binary], {
+    env: { ...process.env, PULUMI_HOME: pulumiHome(), PULUMI_SKIP_UPDATE_CHECK: "true", PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true" },
+  });
+  if (!isExecutable(installed)) throw new StepError(`pulumi plugin install did not create ${installed}`);
+  fs.writeFileSync(stamp, binary);
+  return `pulumi plugin install resource ${spec.plugin} ${spec.version}`;
 }
 
 /** Where a binary comes from, for the setup log. */
@@ -243,7 +298,7 @@ function generateSdk(spec, cacheDir) {
   fs.mkdirSync(work, { recursive: true });
   const schemaFile = path.join(work, "schema.json");
   // Ask the built provider for its schema through the engine, exactly as `pulumi package add` does.
-  const schema = run(path.join(toolsBin, "pulumi"), ["package", "get-schema", path.join(toolsBin, spec.binary)], {
+  const schema = run(path.join(toolsBin, "pulumi"), ["package", "get-schema", cachedBinary(spec)], {
     env: pulumiEnv(work),
   });
   fs.writeFileSync(schemaFile, schema);
@@ -340,8 +395,10 @@ const binaries = [pins.pulumi.cli, pins.pulumi.languageHost, pins.pulumi.sdkGene
 const needsGo = binaries.some((b) => !findInstalled(b) && !isExecutable(cachedBinary(b)));
 if (needsGo && !checkOnly) step("go toolchain", checkGo);
 for (const spec of binaries) step(spec.binary, () => ensureBinary(spec));
+step("language host beside pulumi", languageHostBesidePulumi);
 for (const [name, spec] of Object.entries(pins.providers)) {
   if (spec.sdkDir) step(`${spec.npm} SDK`, () => ensureGeneratedSdk(name, spec));
 }
+for (const spec of Object.values(pins.providers)) step(`plugin ${spec.plugin} ${spec.version}`, () => installPlugin(spec));
 step("node_modules", ensureNodeModules);
 console.log(`setup: done in ${((Date.now() - started) / 1000).toFixed(1)}s (cache ${cacheRoot})`);

@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { HetznerSettings, Node } from "../../config/schema";
 import { toYaml } from "../talos/patches";
 import type { ClusterInfrastructure, NodeHost } from "../talos/talos-cluster";
-import { certSansPatch, firewallRules, hetznerPatches, KUBE_API_PORT, labelSelector, loadBalancerPrivateIp, serverLabels, TALOS_API_PORT } from "./plan";
+import { certSansPatch, firewallRules, hetznerControlPlanePatches, hetznerPatches, KUBE_API_PORT, labelSelector, loadBalancerPrivateIp, serverLabels, TALOS_API_PORT } from "./plan";
 
 export interface HetznerCloudArgs {
   /** Cluster name: labels every server and selects them. Required. */
@@ -32,6 +32,8 @@ export class HetznerCloud extends pulumi.ComponentResource implements ClusterInf
   public readonly endpoint: pulumi.Output<string>;
   public readonly talosEndpoint: pulumi.Output<string>;
   public readonly patches: pulumi.Output<string>[];
+  /** Platform patches for control planes only (etcd over the private network). */
+  public readonly controlplanePatches: pulumi.Output<string>[];
   public readonly loadBalancerIp: pulumi.Output<string>;
   private readonly args: HetznerCloudArgs;
   private readonly provider: hcloud.Provider;
@@ -95,6 +97,7 @@ export class HetznerCloud extends pulumi.ComponentResource implements ClusterInf
     this.endpoint = pulumi.interpolate`https://${lb.ipv4}:${KUBE_API_PORT}`;
     this.talosEndpoint = lb.ipv4;
     this.patches = [...hetznerPatches(settings).map((p) => pulumi.output(toYaml(p))), lb.ipv4.apply((ip) => toYaml(certSansPatch(ip)))];
+    this.controlplanePatches = hetznerControlPlanePatches(settings).map((p) => pulumi.output(toYaml(p)));
     this.image =
       settings.image.snapshotId !== undefined
         ? pulumi.output(String(settings.image.snapshotId))

@@ -52,11 +52,8 @@ export function loadBalancerPrivateIp(hetzner: HetznerSettings): string {
 /** Hetzner-specific Talos patches for every node (seed 002, seed 004). */
 export function hetznerPatches(hetzner: HetznerSettings): object[] {
   const patches: object[] = [
-    {
-      // Kubelet and etcd talk over the private network, never the public interface.
-      machine: { kubelet: { nodeIP: { validSubnets: [hetzner.subnetCidr] } } },
-      cluster: { etcd: { advertisedSubnets: [hetzner.subnetCidr] } },
-    },
+    // Kubelets talk over the private network, never the public interface.
+    { machine: { kubelet: { nodeIP: { validSubnets: [hetzner.subnetCidr] } } } },
   ];
   if (hetzner.kubespan) {
     // WireGuard between all nodes; discovery lets them find each other's keys (seed 002).
@@ -68,6 +65,15 @@ export function hetznerPatches(hetzner: HetznerSettings): object[] {
     patches.push({ machine: { systemDiskEncryption: { state: luks2, ephemeral: luks2 } } });
   }
   return patches;
+}
+
+/**
+ * Hetzner patches for control planes only: etcd peers talk over the private network. Talos
+ * refuses etcd settings in a worker's config ("etcd config is only allowed on control plane
+ * machines"), so this is not in the every-node layer.
+ */
+export function hetznerControlPlanePatches(hetzner: HetznerSettings): object[] {
+  return [{ cluster: { etcd: { advertisedSubnets: [hetzner.subnetCidr] } } }];
 }
 
 /** The load balancer's public address in the API certificates, so clients can verify it. */

@@ -3,6 +3,7 @@ import * as talos from "@pulumiverse/talos";
 import type { Node, StackConfig } from "../../config/schema";
 import { ClusterBootstrap } from "./cluster-bootstrap";
 import { ClusterConfig } from "./cluster-config";
+import { gateNodeConfigs, TalosRules, validationMode } from "./config-validation";
 import { ImageSchematic } from "./image-schematic";
 import { clusterPatches, kernelArgsOf, nodePatch, toYaml } from "./patches";
 import { TalosNode } from "./talos-node";
@@ -32,6 +33,8 @@ export interface ClusterInfrastructure {
   readonly talosEndpoint: pulumi.Input<string>;
   /** Platform patches for every node, after the cluster layer (private network, KubeSpan, encryption). */
   readonly patches: readonly pulumi.Input<string>[];
+  /** Platform patches for control planes only, before patches/controlplane. Default: none. */
+  readonly controlplanePatches?: readonly pulumi.Input<string>[];
   /** Creates the machine a node runs on, given its complete (secret) config for first boot. */
   hostFor(node: Node, machineConfig: pulumi.Output<string>): NodeHost;
 }
@@ -47,6 +50,16 @@ export interface TalosClusterArgs {
   readonly importSecretsFrom?: string;
   /** Run the health gates; false in a preview, which never dials a node. Default: true. */
   readonly checkHealth?: boolean;
+  /**
+   * Talos's own rules (config-validation.ts) and the sources of each node's layers: every node's
+   * complete config must pass them before any node is applied or any server created.
+   * Default: none (the program always passes them; tests of wiring alone may leave them out).
+   */
+  readonly configCheck?: {
+    readonly rules: TalosRules;
+    readonly nodeLayers: Readonly<Record<string, readonly string[]>>;
+    readonly base: Readonly<Record<"controlplane" | "worker", readonly string[]>>;
+  };
 }
 
 /** What a node's OS should run: the upgrade target its day-2 step compares against. */
@@ -81,6 +94,8 @@ export class TalosCluster extends pulumi.ComponentResource {
   public readonly nodeConfigs: Readonly<Record<string, pulumi.Output<string>>>;
   /** Every node's upgrade target (its kernel args), in config order. */
   public readonly nodeTargets: readonly NodeTarget[];
+  /** How many node configs Talos's rules validated (undefined without configCheck). */
+  public readonly validatedConfigs?: pulumi.Output<number>;
 
   constructor(name: string, args: TalosClusterArgs, opts?: pulumi.ComponentResourceOptions) {
     super("talos-cluster:talos:Cluster", name, {}, opts);
@@ -122,7 +137,7 @@ export class TalosCluster extends pulumi.ComponentResource {
         importSecretsFrom: args.importSecretsFrom,
         patches: {
           all: [...derived, ...(args.infrastructure?.patches ?? []), ...args.patchFiles.all],
-          controlplane: args.patchFiles.controlplane,
+          controlplane: [...(args.infrastructure?.controlplanePatches ?? []), ...args.patchFiles.controlplane],
           worker: args.patchFiles.worker,
         },
         provider,
@@ -130,8 +145,9 @@ export class TalosCluster extends pulumi.ComponentResource {
       { parent: this },
     );
 
-    // Each node's complete config; usable only once the factory confirmed the schematic its installer names.
-    this.nodeConfigs = Object.fromEntries(
+    // Each node's complete config; usable only once Talos validated every node's config
+    // (configCheck) and the factory confirmed the schematic its installer names.
+    const rendered = Object.fromEntries(
       nodes.map((node) => [node.name, this.machineConfigs.render(node.role, nodeConfigPatches(node, args.patchFiles))]),
     );
     this.nodeTargets = nodes.map((n) => ({
@@ -140,6 +156,21 @@ export class TalosCluster extends pulumi.ComponentResource {
       role: n.role,
       kernelArgs: kernelArgsOf([toYaml({ machine: { install: { extraKernelArgs: imageFactory.extraKernelArgs } } }), ...nodeConfigPatches(n, args.patchFiles)]),
     }));
+    const check = args.configCheck;
+    const gate =
+      check &&
+      gateNodeConfigs({
+        rules: check.rules,
+        nodes: nodes.map((n) => {
+          const layers = nodeConfigPatches(n, args.patchFiles);
+          return { name: n.name, role: n.role, mode: validationMode(n.platform), patches: layers.map((content, i) => ({ source: check.nodeLayers[n.name]?.[i] ?? `layer ${i + 1}`, content })) };
+        }),
+        rendered,
+        bases: { controlplane: this.machineConfigs.controlplaneConfig, worker: this.machineConfigs.workerConfig },
+        baseSources: check.base,
+      });
+    this.nodeConfigs = gate?.configs ?? rendered;
+    this.validatedConfigs = gate?.validated;
     const gated = (config: pulumi.Output<string>) => pulumi.secret(pulumi.all([config, this.schematic.ready]).apply(([c]) => c));
 
     const controlPlanes = nodes.filter((n) => n.role === "controlplane");

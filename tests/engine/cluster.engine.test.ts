@@ -98,7 +98,7 @@ describe("engine: secrets and machine configs rendered, no node touched", functi
       assert.deepEqual(config.cluster.network.podSubnets, ["10.244.0.0/16"]);
       assert.equal(config.cluster.proxy.disabled, true);
       assert.deepEqual(config.machine.features.kubePrism, { enabled: true, port: 7445 });
-      assert.equal(config.machine.install.image, "factory.talos.dev/installer/ce4c980550dd2ab1b17bbf2b08801c7eb59418eafe8f279833297925d67c7515:v1.10.6");
+      assert.equal(config.machine.install.image, "factory.talos.dev/installer/ce4c980550dd2ab1b17bbf2b08801c7eb59418eafe8f279833297925d67c7515:v1.14.1");
       assert.deepEqual(config.machine.kubelet.extraConfig, {
         systemReserved: { memory: "512Mi" },
         kubeReserved: { memory: "512Mi" },

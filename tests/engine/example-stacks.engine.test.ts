@@ -20,6 +20,9 @@ describe("engine: preview of the committed example stacks", function () {
   const addonCore = ["pulumi:providers:kubernetes", "kubernetes:yaml/v2:ConfigFile", "kubernetes:core/v1:Namespace", "kubernetes:helm.sh/v3:Release", "command:local:Command"];
   const cases = [
     { name: "homelab", creates: 28, types: [...core, ...addonCore], names: ["tales-addons-prometheus-operator-crds-manifests", "tales-addons-cilium-release", "talos-control-1-upgrade", "tales-upgrades-kubernetes", "talos-worker-1-rollout"] },
+    // the stack of the e2e workflow (.github/workflows/e2e.yml), on talosctl's QEMU bridge addresses
+    // (no prometheus-operator CRDs: their manifest is a GitHub release asset)
+    { name: "e2e", creates: 26, types: [...core, ...addonCore.filter((t) => t !== "kubernetes:yaml/v2:ConfigFile")], names: ["e2e-addons-cilium-release", "e2e-cp-1-apply", "e2e-worker-1-upgrade", "e2e-upgrades-kubernetes"] },
     {
       name: "deepthought",
       creates: 48,
@@ -59,6 +62,8 @@ describe("engine: preview of the committed example stacks", function () {
       const stack = await project.committedStack(name);
       const preview = await stack.preview({ color: "never" });
       assert.deepEqual(preview.changeSummary, { create: creates });
+      // Plugins come from Pulumi's plugin cache and the language host from beside the CLI.
+      assert.doesNotMatch(`${preview.stdout}${preview.stderr}`, /from \$PATH/);
       for (const type of types) assert.match(preview.stdout, new RegExp(`\\+ +${type} `), `${type} missing from the ${name} preview`);
       for (const resource of names) assert.match(preview.stdout, new RegExp(` ${resource} create`), `${resource} missing from the ${name} preview`);
     });

@@ -9,8 +9,16 @@ import YAML from "yaml";
 
 export const projectRoot = path.resolve(__dirname, "..", "..");
 
+/** Pulumi's plugin cache that setup installs the built plugins into (scripts/env.sh's PULUMI_HOME). */
+export const pluginCache = path.join(process.env.PULUMI_HOME || path.join(projectRoot, ".pulumi-home"), "plugins");
+
+/** Where setup installed a provider plugin's binary: Pulumi's plugin cache, at its exact version. */
+export function installedPlugin(spec: { plugin: string; version: string; binary: string }): string {
+  return path.join(pluginCache, `resource-${spec.plugin}-v${spec.version}`, spec.binary);
+}
+
 /** Files and folders that make up the program; node_modules and the generated SDKs are linked. */
-const PROGRAM = ["Pulumi.yaml", "package.json", "tsconfig.json", "index.ts", "components", "config", "patches", "toolchain/versions.json"];
+const PROGRAM = ["Pulumi.yaml", "package.json", "tsconfig.json", "program.js", "index.ts", "components", "config", "patches", "toolchain/versions.json"];
 const LINKED = ["node_modules", "sdks"];
 
 export interface EngineProject {
@@ -34,8 +42,22 @@ export interface EngineProject {
  * A throwaway copy of the project. `program` names a folder whose index.ts and Pulumi.yaml
  * replace the project's own (a test program built from the same components).
  */
-export function engineProject(passphrase = "engine-test-passphrase", program?: string, extraEnv: Record<string, string> = {}): EngineProject {
+export function engineProject(
+  passphrase = "engine-test-passphrase",
+  program?: string,
+  extraEnv: Record<string, string> = {},
+  /** Tools of .tools/bin the engine must not find (e.g. the real talosctl behind stand-ins). */
+  hideTools: readonly string[] = [],
+): EngineProject {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "talos-cluster-engine-"));
+  const toolsBin = path.join(projectRoot, ".tools", "bin");
+  let tools = toolsBin;
+  if (hideTools.length) {
+    tools = path.join(dir, ".tools-bin");
+    fs.mkdirSync(tools);
+    for (const tool of fs.readdirSync(toolsBin).filter((t) => !hideTools.includes(t))) fs.symlinkSync(path.join(toolsBin, tool), path.join(tools, tool));
+  }
+  const outerPath = (process.env.PATH ?? "").split(path.delimiter).filter((d) => !hideTools.length || path.resolve(d) !== toolsBin);
   for (const entry of PROGRAM) {
     fs.mkdirSync(path.dirname(path.join(dir, entry)), { recursive: true });
     fs.cpSync(path.join(projectRoot, entry), path.join(dir, entry), { recursive: true });
@@ -44,11 +66,14 @@ export function engineProject(passphrase = "engine-test-passphrase", program?: s
     for (const file of ["index.ts", "Pulumi.yaml"]) fs.copyFileSync(path.join(projectRoot, program, file), path.join(dir, file));
   }
   for (const entry of LINKED) fs.symlinkSync(path.join(projectRoot, entry), path.join(dir, entry));
+  // The engine finds the installed plugins in its own home's plugin cache.
+  fs.mkdirSync(path.join(dir, ".pulumi-home"));
+  fs.symlinkSync(pluginCache, path.join(dir, ".pulumi-home", "plugins"));
   const backendDir = path.join(dir, ".state");
   fs.mkdirSync(backendDir);
   const env: Record<string, string> = {
     ...extraEnv,
-    PATH: `${extraEnv.PATH ? `${extraEnv.PATH}${path.delimiter}` : ""}${path.join(projectRoot, ".tools", "bin")}${path.delimiter}${process.env.PATH ?? ""}`,
+    PATH: [...(extraEnv.PATH ? [extraEnv.PATH] : []), tools, ...outerPath].join(path.delimiter),
     PULUMI_HOME: path.join(dir, ".pulumi-home"),
     PULUMI_BACKEND_URL: `file://${backendDir}`,
     PULUMI_CONFIG_PASSPHRASE: passphrase,

@@ -5,7 +5,7 @@ import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import pins from "../../toolchain/versions.json";
-import { engineProject, EngineProject, projectRoot } from "./harness";
+import { engineProject, EngineProject, installedPlugin, projectRoot } from "./harness";
 
 /** Tokens the npm SDK's JavaScript registers or invokes. */
 function sdkTokens(npm: string): string[] {
@@ -40,7 +40,7 @@ describe("engine: every built plugin serves its SDK", function () {
   for (const [name, spec] of Object.entries(pins.providers)) {
     it(`${spec.binary} ${spec.version}`, () => {
       const schema = JSON.parse(
-        execFileSync(path.join(projectRoot, ".tools", "bin", "pulumi"), ["package", "get-schema", path.join(projectRoot, ".tools", "bin", spec.binary)], {
+        execFileSync(path.join(projectRoot, ".tools", "bin", "pulumi"), ["package", "get-schema", installedPlugin(spec)], {
           env: { ...process.env, ...project.env },
           encoding: "utf8",
           maxBuffer: 512 * 1024 * 1024,
@@ -52,7 +52,7 @@ describe("engine: every built plugin serves its SDK", function () {
       assert.ok(wanted.length > 0);
       assert.deepEqual(wanted.filter((t) => !served.has(t)), [], `${spec.npm} tokens the plugin does not serve`);
       // Bridged plugins answer -version; the others carry their version in the schema.
-      const reported = schema.version ?? execFileSync(path.join(projectRoot, ".tools", "bin", spec.binary), ["-version"], { encoding: "utf8" }).trim();
+      const reported = schema.version ?? execFileSync(installedPlugin(spec), ["-version"], { encoding: "utf8" }).trim();
       assert.equal(reported.replace(/^v/, ""), spec.version);
     });
   }

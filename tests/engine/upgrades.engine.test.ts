@@ -61,7 +61,8 @@ describe("engine: upgrades run serially through the real command plugin", functi
     failOn = path.join(dir, "fail-on");
     fs.writeFileSync(path.join(dir, "talosctl"), standIn("talosctl", "TALOSCONFIG", log, failOn), { mode: 0o755 });
     fs.writeFileSync(path.join(dir, "kubectl"), standIn("kubectl", "KUBECONFIG", log, failOn), { mode: 0o755 });
-    project = engineProject(undefined, "tests/engine/upgrade-program", { PATH: dir });
+    // Only the stand-ins: setup's real talosctl (.tools/bin) stays hidden from the engine.
+    project = engineProject(undefined, "tests/engine/upgrade-program", { PATH: dir }, ["talosctl"]);
     stack = await project.stack("upgrades", {});
   });
 
@@ -110,7 +111,7 @@ describe("engine: upgrades run serially through the real command plugin", functi
 
   it("says how to install talosctl when it is missing, and runs nothing", async function () {
     // Only meaningful where no real talosctl is on PATH behind the stand-ins.
-    if ((process.env.PATH ?? "").split(path.delimiter).some((d) => fs.existsSync(path.join(d, "talosctl")))) this.skip();
+    if (project.env.PATH!.split(path.delimiter).some((d) => d !== dir && fs.existsSync(path.join(d, "talosctl")))) this.skip();
     fs.renameSync(path.join(dir, "talosctl"), path.join(dir, "talosctl.away"));
     try {
       await assert.rejects(up("v1.10.9", "1.33.4"), /talosctl is not on PATH: install talosctl \(https:\/\/www\.talos\.dev\/latest\/talos-guides\/install\/talosctl\/\) and run pulumi up again/);

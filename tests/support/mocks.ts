@@ -227,6 +227,7 @@ export async function settle(): Promise<void> {
 }
 
 const projectRoot = path.resolve(__dirname, "..", "..");
+const CONFIG_CHECK_STAND_IN = path.join(__dirname, "talos-config-check-stand-in.js");
 
 /**
  * Runs the program (index.ts) under fresh mocks with the given stack config, as
@@ -244,11 +245,18 @@ export async function runProgram(allConfig: Record<string, string>, stack = "uni
   }
   let exports: Record<string, pulumi.Output<unknown> | unknown> = {};
   let error: unknown;
+  // Mocks render placeholder configs: Talos's validator gets a stand-in for those (patch files
+  // still go through the real one). Read once, when index.ts loads.
+  const previous = process.env.TALOS_CONFIG_CHECK;
+  process.env.TALOS_CONFIG_CHECK = CONFIG_CHECK_STAND_IN;
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     exports = require(path.join(projectRoot, "index.ts"));
   } catch (err) {
     error = err;
+  } finally {
+    if (previous === undefined) delete process.env.TALOS_CONFIG_CHECK;
+    else process.env.TALOS_CONFIG_CHECK = previous;
   }
   await settle();
   return { recorder, exports, error };

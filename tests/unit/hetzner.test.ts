@@ -121,13 +121,20 @@ describe("Hetzner Cloud: the oxide stack (3 control planes + 2 workers)", () => 
     const patches = (render.inputs.configPatches as string[]).map((p) => YAML.parse(p));
     const luks2 = { provider: "luks2", keys: [{ nodeID: {}, slot: 0 }] };
     for (const expected of [
-      { machine: { kubelet: { nodeIP: { validSubnets: ["10.0.1.0/24"] } } }, cluster: { etcd: { advertisedSubnets: ["10.0.1.0/24"] } } },
+      { machine: { kubelet: { nodeIP: { validSubnets: ["10.0.1.0/24"] } } } },
+      { cluster: { etcd: { advertisedSubnets: ["10.0.1.0/24"] } } },
       { machine: { systemDiskEncryption: { state: luks2, ephemeral: luks2 } } },
       { machine: { certSANs: [LB_IP] }, cluster: { apiServer: { certSANs: [LB_IP] } } },
     ]) {
       assert.ok(patches.some((p) => JSON.stringify(p) === JSON.stringify(expected)), JSON.stringify(expected));
     }
     assert.ok(!patches.some((p) => p.machine?.network?.kubespan), "KubeSpan is off in this stack");
+  });
+
+  it("keeps etcd settings out of the workers' configs (Talos refuses them there)", () => {
+    const render = recorder.invokesOf("talos:machine/getConfiguration:getConfiguration").find((c) => (c.inputs.configPatches as string[]).some((p) => p.includes("hostname: oxide-worker-1")))!;
+    assert.equal(render.inputs.machineType, "worker");
+    assert.ok(!(render.inputs.configPatches as string[]).some((p) => p.includes("etcd")));
   });
 
   it("applies each node through the load balancer after its server exists", () => {

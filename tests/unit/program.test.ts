@@ -89,7 +89,7 @@ describe("program: homelab stack (seeds 000/001)", () => {
       schematic: "customization:\n    systemExtensions:\n        officialExtensions:\n            - siderolabs/qemu-guest-agent\n",
     });
     assert.equal(exports.schematicId, "ce4c980550dd2ab1b17bbf2b08801c7eb59418eafe8f279833297925d67c7515");
-    assert.equal(exports.installerImage, "factory.talos.dev/installer/ce4c980550dd2ab1b17bbf2b08801c7eb59418eafe8f279833297925d67c7515:v1.10.6");
+    assert.equal(exports.installerImage, "factory.talos.dev/installer/ce4c980550dd2ab1b17bbf2b08801c7eb59418eafe8f279833297925d67c7515:v1.14.1");
   });
 
   it("protects the secrets and keeps them secret in state", () => {
@@ -120,8 +120,8 @@ describe("program: homelab stack (seeds 000/001)", () => {
       assert.deepEqual(patchesOf(call), [...clusterLayer(), ...allLayer]);
       assert.equal(call.inputs.clusterEndpoint, "https://10.0.1.50:6443");
       assert.equal(call.inputs.clusterName, "tales");
-      assert.equal(call.inputs.talosVersion, "v1.10.6");
-      assert.equal(call.inputs.kubernetesVersion, "1.33.3");
+      assert.equal(call.inputs.talosVersion, "v1.14.1");
+      assert.equal(call.inputs.kubernetesVersion, "1.37.0");
     }
   });
 

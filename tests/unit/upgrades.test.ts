@@ -89,14 +89,14 @@ describe("upgrades in the oxide stack (3 control planes + 2 workers)", () => {
   });
 
   it("puts the exact seed 002 command lines in each step, in order", () => {
-    const image = "factory.talos.dev/installer/376567988ad370138ad8b2698212367b8edcb69b5fd68c80be1f2ec7d603b4ba:v1.10.6";
+    const image = "factory.talos.dev/installer/376567988ad370138ad8b2698212367b8edcb69b5fd68c80be1f2ec7d603b4ba:v1.14.1";
     for (const [name, address, role] of [["oxide-cp-2", "10.0.1.12", "controlplane"], ["oxide-worker-1", "10.0.1.61", "worker"]] as const) {
       const update = inputs(recorder.named(`${name}-upgrade`)).update!;
-      const expected = osUpgradeCommands({ name, address, role }, { talosVersion: "v1.10.6", schematicId: "", installerImage: image, kernelArgs: [], timeout: "10m", members: oxideMembers });
+      const expected = osUpgradeCommands({ name, address, role }, { talosVersion: "v1.14.1", schematicId: "", installerImage: image, kernelArgs: [], timeout: "10m", members: oxideMembers });
       const lines = update.split("\n");
       assert.deepEqual(lines.slice(-expected.length), expected);
     }
-    assert.deepEqual(inputs(recorder.named("oxide-upgrades-kubernetes")).update!.split("\n").slice(-2), kubernetesUpgradeCommands(oxideMembers, "1.33.3", "10m"));
+    assert.deepEqual(inputs(recorder.named("oxide-upgrades-kubernetes")).update!.split("\n").slice(-2), kubernetesUpgradeCommands(oxideMembers, "1.37.0", "10m"));
     for (const s of upgradeSteps(recorder)) assert.match(inputs(s).create!, /^echo '.*installed at creation, nothing to upgrade'$/);
   });
 
@@ -115,14 +115,14 @@ describe("upgrades in the oxide stack (3 control planes + 2 workers)", () => {
   });
 
   it("a Talos version bump changes every node's step and not Kubernetes's", async () => {
-    const bumped = (await runProgram(oxide({ talosVersion: "v1.10.7" }), "upgrades")).recorder;
+    const bumped = (await runProgram(oxide({ talosVersion: "v1.14.2" }), "upgrades")).recorder;
     const changed = upgradeSteps(bumped).filter((s, i) => JSON.stringify(s.inputs) !== JSON.stringify(upgradeSteps(recorder)[i]!.inputs)).map((s) => s.name);
     assert.deepEqual(changed, ["oxide-cp-1-upgrade", "oxide-cp-2-upgrade", "oxide-cp-3-upgrade", "oxide-worker-1-upgrade", "oxide-worker-2-upgrade"]);
-    assert.match(inputs(bumped.named("oxide-cp-1-upgrade")).update!, /upgrade --image factory\.talos\.dev\/installer\/[0-9a-f]{64}:v1\.10\.7 --wait/);
+    assert.match(inputs(bumped.named("oxide-cp-1-upgrade")).update!, /upgrade --image factory\.talos\.dev\/installer\/[0-9a-f]{64}:v1\.14\.2 --wait/);
   });
 
   it("a Kubernetes version bump changes only the Kubernetes step", async () => {
-    const bumped = (await runProgram(oxide({ kubernetesVersion: "1.33.4" }), "upgrades")).recorder;
+    const bumped = (await runProgram(oxide({ kubernetesVersion: "1.37.1" }), "upgrades")).recorder;
     const changed = upgradeSteps(bumped).filter((s, i) => JSON.stringify(s.inputs) !== JSON.stringify(upgradeSteps(recorder)[i]!.inputs)).map((s) => s.name);
     assert.deepEqual(changed, ["oxide-upgrades-kubernetes"]);
   });

@@ -10,7 +10,13 @@ import { committedStackConfig, TEST_HCLOUD_TOKEN } from "../support/stack-files"
 
 const root = path.resolve(__dirname, "..", "..");
 const file = path.join(root, ".github", "workflows", "pulumi.yml");
-const stacks = fs.readdirSync(root).map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1]).filter((s): s is string => !!s).sort();
+const committed = fs.readdirSync(root).map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1]).filter((s): s is string => !!s).sort();
+// The e2e stack belongs to the end-to-end workflow (QEMU nodes), not to pull requests and main.
+const stacks = committed.filter((s) => s !== "e2e");
+
+function actionlint(workflowFile: string) {
+  return spawnSync(path.join(root, ".tools", "bin", "actionlint"), ["-color=false", workflowFile], { encoding: "utf8" });
+}
 
 describe("GitHub Actions workflow", () => {
   const workflow = YAML.parse(fs.readFileSync(file, "utf8"));
@@ -71,5 +77,34 @@ describe("GitHub Actions workflow", () => {
     for (const name of ["PULUMI_CONFIG_PASSPHRASE", "PULUMI_BACKEND_URL", "PULUMI_ACCESS_TOKEN"]) {
       assert.equal(workflow.env[name], `\${{ secrets.${name} }}`);
     }
+  });
+});
+
+describe("GitHub Actions end-to-end workflow (QEMU nodes)", () => {
+  const e2eFile = path.join(root, ".github", "workflows", "e2e.yml");
+  const text = fs.readFileSync(e2eFile, "utf8");
+  const e2e = YAML.parse(text);
+  const runs: string[] = e2e.jobs.e2e.steps.map((s: { run?: string }) => s.run ?? "");
+
+  it("passes actionlint", () => {
+    const res = actionlint(e2eFile);
+    assert.equal(res.status, 0, `${res.stdout}${res.stderr}`);
+  });
+
+  it("downloads nothing from GitHub releases; talosctl is the one setup built", () => {
+    assert.doesNotMatch(text, /releases\/download|github\.com\/[^ ]*\/releases/);
+    assert.ok(runs.some((r) => r.includes("node toolchain/setup.mjs")));
+    assert.ok(runs.some((r) => r.includes('"$PWD/.tools/bin/talosctl" cluster create dev')));
+    assert.ok(runs.some((r) => r.includes('--cni-bundle-url ""')));
+  });
+
+  it("boots maintenance-mode nodes, runs up of the e2e stack, waits for Cilium, upgrades Talos, destroys", () => {
+    const order = [/--skip-injecting-config/, /pulumi up --yes/, /rollout status daemonset\/cilium/, /talosVersion' "\$UPGRADE_TO"/, /pulumi destroy --yes/];
+    const at = order.map((re) => runs.findIndex((r) => re.test(r)));
+    assert.ok(at.every((i) => i >= 0), `steps found at ${at}`);
+    assert.deepEqual([...at].sort((a, b) => a - b), at, "steps in this order");
+    assert.equal(e2e.env.STACK, "e2e");
+    assert.ok(committed.includes("e2e"));
+    assert.equal(e2e.jobs.e2e.steps.at(-1).if, "always()");
   });
 });

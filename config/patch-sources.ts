@@ -1,0 +1,48 @@
+// Where each patch layer of each node comes from, so Talos's verdicts can name the file.
+// Read at the edge beside readPatchFiles, in the same order (components/talos/talos-cluster.ts
+// nodeConfigPatches: platform files, the node's derived patch, the node's own files).
+import path from "node:path";
+import fs from "node:fs";
+import type { SourcedPatch } from "../components/talos/config-validation";
+import { readPatchLayer } from "./patch-files";
+import type { StackConfig } from "./schema";
+
+export interface PatchSources {
+  /** Every patch file the stack uses, with the nodes it applies to. */
+  readonly files: readonly (SourcedPatch & { readonly nodes: readonly string[] })[];
+  /** Per node: the sources of its own layers, in nodeConfigPatches order. */
+  readonly nodeLayers: Readonly<Record<string, readonly string[]>>;
+  /** Per role: the sources merged into the role's config before the node layers. */
+  readonly base: Readonly<Record<"controlplane" | "worker", readonly string[]>>;
+}
+
+export function patchSources(root: string, config: StackConfig): PatchSources {
+  const rel = (file: string) => path.relative(root, file);
+  const layer = (...parts: string[]) => readPatchLayer(path.join(root, "patches", ...parts)).map((f) => ({ source: rel(f.file), content: f.content }));
+  const files = new Map<string, SourcedPatch & { nodes: string[] }>();
+  const use = (patch: SourcedPatch, node: string) => {
+    const entry = files.get(patch.source) ?? { ...patch, nodes: [] };
+    if (!entry.nodes.includes(node)) entry.nodes.push(node);
+    files.set(patch.source, entry);
+  };
+  const all = layer("all");
+  const byRole = { controlplane: layer("controlplane"), worker: layer("worker") };
+  const platforms: Record<string, SourcedPatch[]> = {};
+  const nodeLayers: Record<string, string[]> = {};
+  config.nodes.forEach((node, i) => {
+    const platform = (platforms[node.platform] ??= layer("platform", node.platform));
+    const own = node.patches.filter((p) => fs.existsSync(path.join(root, p))).map((p) => ({ source: p, content: fs.readFileSync(path.join(root, p), "utf8") }));
+    for (const patch of [...all, ...byRole[node.role], ...platform, ...own]) use(patch, node.name);
+    const derived = config.hetzner ? `the node's derived patch (talos-cluster:hetzner.pools)` : `the node's derived patch (talos-cluster:nodes[${i}])`;
+    nodeLayers[node.name] = [...platform.map((p) => p.source), derived, ...own.map((p) => p.source)];
+  });
+  const derived = ["the cluster's derived patches (talos-cluster:cluster)", ...(config.hetzner ? ["the Hetzner platform patches"] : [])];
+  return {
+    files: [...files.values()],
+    nodeLayers,
+    base: {
+      controlplane: [...derived, ...all.map((p) => p.source), ...(config.hetzner ? ["the Hetzner control-plane patches"] : []), ...byRole.controlplane.map((p) => p.source)],
+      worker: [...derived, ...all.map((p) => p.source), ...byRole.worker.map((p) => p.source)],
+    },
+  };
+}
