@@ -145,6 +145,8 @@ const runnerLabel = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/, "must 
 
 /** Where CI runs this stack's preview and up (.github/workflows/pulumi.yml reads it from the stack file). */
 const ciSchema = z.strictObject({
+  /** false: the pulumi workflow leaves this stack alone (e.g. the e2e stack, run by its own workflow). Default: true. */
+  enabled: z.boolean().default(true),
   /**
    * The job's `runs-on`: one label or a list. A cluster on a LAN needs a self-hosted runner on
    * that LAN (e.g. [self-hosted, lan]); a cloud cluster can use a hosted one. Default: ubuntu-latest.
@@ -164,7 +166,7 @@ const rawSchema = z.strictObject({
   /** Platform add-ons, installed once the cluster is bootstrapped (skipped when cluster.applyNodes is false). */
   addons: addonsSchema.default(addonsSchema.parse({})),
   /** Where CI previews and updates this stack. Default: a hosted ubuntu-latest runner. */
-  ci: ciSchema.default({ runsOn: "ubuntu-latest" }),
+  ci: ciSchema.default({ enabled: true, runsOn: "ubuntu-latest" }),
   /** Contents of a `talosctl gen secrets` file, as an encrypted stack secret. Default: generated. */
   secretsYaml: z
     .string()

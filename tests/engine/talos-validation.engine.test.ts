@@ -76,7 +76,7 @@ describe("engine: Talos validates every rendered machine config", function () {
 
   it("a patch whose value Talos rejects fails `up` naming node, patch file and Talos's message; nothing applied", async () => {
     const stack = await project.stack("bad-patch", {
-      "talos-cluster:cluster": { name: "tales", protectSecrets: false, cni: "flannel", talosApiTimeout: "5s" },
+      "talos-cluster:cluster": { name: "tales", protectSecrets: false, cni: "flannel", talosApiTimeout: "5s", allowLoopbackAddresses: true },
       "talos-cluster:addons": { cilium: { enabled: false }, prometheusOperatorCrds: { enabled: false } },
       "talos-cluster:imageFactory": { register: false },
       "talos-cluster:nodes": [

@@ -32,7 +32,7 @@ describe("stack config", () => {
         rollout: { maxUnavailableWorkers: 1 },
         onDestroy: { graceful: true, reset: true, reboot: false },
       },
-      ci: { runsOn: "ubuntu-latest" },
+      ci: { enabled: true, runsOn: "ubuntu-latest" },
       hcloudToken: undefined,
       imageFactory: { url: "https://factory.talos.dev", register: true, extensions: [], extraKernelArgs: [] },
       addons: {
@@ -80,7 +80,7 @@ describe("stack config", () => {
       configContract: "v1.10",
       rollout: { maxUnavailableWorkers: 3 },
     });
-    assert.deepEqual(config.ci, { runsOn: ["self-hosted", "lan"] });
+    assert.deepEqual(config.ci, { enabled: true, runsOn: ["self-hosted", "lan"] });
     assert.deepEqual(config.imageFactory, {
       url: "https://factory.example.internal",
       register: false,

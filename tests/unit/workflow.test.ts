@@ -11,8 +11,11 @@ import { committedStackConfig, TEST_HCLOUD_TOKEN } from "../support/stack-files"
 const root = path.resolve(__dirname, "..", "..");
 const file = path.join(root, ".github", "workflows", "pulumi.yml");
 const committed = fs.readdirSync(root).map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1]).filter((s): s is string => !!s).sort();
-// The e2e stack belongs to the end-to-end workflow (QEMU nodes), not to pull requests and main.
-const stacks = committed.filter((s) => s !== "e2e");
+/** A committed stack's settings as the program parses them. */
+const parsed = (s: string) => parseStackConfig(projectConfig({ ...committedStackConfig(s), ...(s === "hetzner" ? { "hcloud:token": TEST_HCLOUD_TOKEN } : {}) }));
+// The e2e stack belongs to the end-to-end workflow (QEMU nodes), not to pull requests and main:
+// its stack file says so (talos-cluster:ci.enabled: false).
+const stacks = committed.filter((s) => parsed(s).ci.enabled);
 
 function actionlint(workflowFile: string) {
   return spawnSync(path.join(root, ".tools", "bin", "actionlint"), ["-color=false", workflowFile], { encoding: "utf8" });
@@ -43,13 +46,15 @@ describe("GitHub Actions workflow", () => {
     const read = workflow.jobs.stacks.steps.find((s: { id?: string }) => s.id === "read").run as string;
     assert.match(read, /for file in Pulumi\.\*\.yaml; do/);
     assert.match(read, /yq -o=json -I=0 '\.config\["talos-cluster:ci"\]\.runsOn \/\/ "ubuntu-latest"' "\$file"/);
+    assert.match(read, /if \[ "\$\(yq '\.config\["talos-cluster:ci"\]\.enabled' "\$file"\)" = "false" \]; then continue; fi/);
+    assert.deepEqual(committed.filter((s) => !parsed(s).ci.enabled), ["e2e"]);
     for (const job of ["preview", "up"]) {
       assert.deepEqual(workflow.jobs[job].needs, "stacks");
       assert.equal(workflow.jobs[job]["runs-on"], "${{ matrix.runsOn }}");
       assert.equal(workflow.jobs[job].strategy.matrix, "${{ fromJSON(needs.stacks.outputs.matrix) }}");
     }
     // what the committed stacks say, through the same schema the program parses them with
-    const runsOn = Object.fromEntries(stacks.map((s) => [s, parseStackConfig(projectConfig({ ...committedStackConfig(s), ...(s === "hetzner" ? { "hcloud:token": TEST_HCLOUD_TOKEN } : {}) })).ci.runsOn]));
+    const runsOn = Object.fromEntries(stacks.map((s) => [s, parsed(s).ci.runsOn]));
     assert.deepEqual(runsOn, { deepthought: ["self-hosted", "lan"], hetzner: "ubuntu-latest", homelab: ["self-hosted", "lan"] });
   });
 
