@@ -6,10 +6,22 @@ import * as pulumi from "@pulumi/pulumi";
 import { parseStackConfig, projectConfig } from "../../config/schema";
 import { runProgram } from "../support/mocks";
 import { readStackFile } from "../support/stack-files";
+import { testSecretsBundle } from "../support/test-pki";
 
 const root = path.resolve(__dirname, "..", "..");
 const fixtures = path.join(root, "tests", "fixtures");
 const parseFile = (file: string) => parseStackConfig(projectConfig(readStackFile(file).allConfig));
+
+/** The program refuses `allConfig` with exactly the `expected` lines (any order) and registers and calls nothing. */
+async function assertRefused(allConfig: Record<string, string>, expected: readonly string[]): Promise<void> {
+  const run = await runProgram(allConfig, "invalid");
+  assert.ok(run.error instanceof pulumi.RunError, `expected a RunError, got ${String(run.error)}`);
+  const lines = run.error.message.split("\n");
+  assert.equal(lines[0], `invalid stack configuration (${expected.length} problem${expected.length === 1 ? "" : "s"}):`);
+  assert.deepEqual(lines.slice(1).map((l) => l.replace(/^  - /, "")).sort(), [...expected].sort());
+  assert.deepEqual(run.recorder.resources, []);
+  assert.deepEqual(run.recorder.invokes, []);
+}
 
 describe("stack config", () => {
   it("derives every default for a minimal cluster", () => {
@@ -163,15 +175,43 @@ describe("stack config", () => {
     for (const file of files) {
       it(file, async () => {
         const { allConfig, expected } = readStackFile(path.join(dir, file));
-        const run = await runProgram(allConfig, "invalid");
-        assert.ok(run.error instanceof pulumi.RunError, `expected a RunError, got ${String(run.error)}`);
-        const lines = run.error.message.split("\n");
-        assert.equal(lines[0], `invalid stack configuration (${expected.length} problem${expected.length === 1 ? "" : "s"}):`);
-        assert.deepEqual(lines.slice(1).map((l) => l.replace(/^  - /, "")).sort(), [...expected].sort());
-        assert.deepEqual(run.recorder.resources, []);
-        assert.deepEqual(run.recorder.invokes, []);
+        await assertRefused(allConfig, expected);
       });
     }
+
+    // The one invalid case that is no fixture: its bundle needs private keys, made at run time.
+    it("secrets-certificates (bundle generated at run time)", async () => {
+      const bundle = testSecretsBundle({
+        certs: {
+          etcd: { notAfter: new Date("2021-01-01T00:00:00Z") },
+          k8s: { foreignKey: true },
+          k8saggregator: { ca: false },
+          os: { notBefore: new Date("9000-01-01T00:00:00Z") },
+        },
+        serviceAccountKey: Buffer.from("not a key").toString("base64"),
+      });
+      const allConfig = {
+        "talos-cluster:cluster": JSON.stringify({ name: "tales", configContract: "v1.10" }),
+        "talos-cluster:nodes": JSON.stringify([{ name: "cp-1", role: "controlplane", platform: "bare-metal", address: "10.0.1.50" }]),
+        "talos-cluster:secretsYaml": bundle,
+      };
+      await assertRefused(allConfig, [
+        "talos-cluster:secretsYaml: certs.etcd.crt expired on 2021-01-01T00:00:00.000Z",
+        "talos-cluster:secretsYaml: certs.k8s.key does not belong to certs.k8s.crt",
+        "talos-cluster:secretsYaml: certs.k8saggregator.crt is not a CA certificate",
+        "talos-cluster:secretsYaml: certs.os.crt is not valid before 9000-01-01T00:00:00.000Z",
+        "talos-cluster:secretsYaml: certs.k8sserviceaccount.key is not a base64-encoded PEM private key",
+      ]);
+    });
+
+    it("the same stack with a good generated bundle parses", () => {
+      const allConfig = {
+        "talos-cluster:cluster": JSON.stringify({ name: "tales", configContract: "v1.10" }),
+        "talos-cluster:nodes": JSON.stringify([{ name: "cp-1", role: "controlplane", platform: "bare-metal", address: "10.0.1.50" }]),
+        "talos-cluster:secretsYaml": testSecretsBundle(),
+      };
+      assert.equal(parseStackConfig(projectConfig(allConfig)).secretsYaml, allConfig["talos-cluster:secretsYaml"]);
+    });
   });
 });
 

@@ -1,11 +1,11 @@
 // The whole program under mocks, with the committed example stacks' config.
 import assert from "node:assert/strict";
 import fs from "node:fs";
-import path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import YAML from "yaml";
 import { Recorder, renderHash, runProgram, runValidProgram, valueOf } from "../support/mocks";
 import { committedStackConfig } from "../support/stack-files";
+import { testSecretsBundle } from "../support/test-pki";
 
 const stackConfig = (stack: string) => committedStackConfig(stack);
 
@@ -272,8 +272,8 @@ describe("program: variants of the homelab stack", () => {
   });
 
   it("imports secrets from the stack secret through a private file whose path never changes", async () => {
-    // A complete bundle: the parse checks its CAs (tests/fixtures/secrets/valid-bundle.yaml).
-    const bundle = fs.readFileSync(path.join(__dirname, "..", "fixtures", "secrets", "valid-bundle.yaml"), "utf8");
+    // A complete bundle made at run time (the parse checks its CAs; the repository holds no keys).
+    const bundle = testSecretsBundle();
     const config = { ...committedStackConfig("homelab", { "talos-cluster:cluster": { configContract: "v1.10" } }), "talos-cluster:secretsYaml": bundle };
     const first = await runProgram(config, "import");
     const second = await runProgram(config, "import");

@@ -2,8 +2,6 @@
 // one control plane at a time and workers in batches, parallel enrollment of a new cluster, and
 // previews that never dial a node.
 import assert from "node:assert/strict";
-import fs from "node:fs";
-import path from "node:path";
 import YAML from "yaml";
 import pins from "../../toolchain/versions.json";
 import { configApplyCommands, configRolloutScript, rolloutBatches } from "../../components/day2/rollout-plan";
@@ -11,6 +9,7 @@ import { healthCommand } from "../../components/day2/upgrade-plan";
 import { ENROLLMENT_ONLY } from "../../components/talos/talos-node";
 import { Recorder, RecordedResource, runProgram, runValidProgram } from "../support/mocks";
 import { committedStackConfig, hetznerStackConfig } from "../support/stack-files";
+import { testSecretsBundle } from "../support/test-pki";
 
 /** The next patch release of a version: a bump within the same minor. */
 const nextPatch = (v: string) => v.replace(/\d+$/, (p) => String(Number(p) + 1));
@@ -268,7 +267,7 @@ describe("previews never dial a node", () => {
   });
 
   it("imported secrets need the contract named: they only record v1.2 or v1.3", async () => {
-    const bundle = fs.readFileSync(path.join(__dirname, "..", "fixtures", "secrets", "valid-bundle.yaml"), "utf8");
+    const bundle = testSecretsBundle();
     const run = await runProgram({ ...committedStackConfig("homelab"), "talos-cluster:secretsYaml": bundle }, "import");
     assert.equal(
       String(run.error).split("\n").slice(1).join("\n"),
