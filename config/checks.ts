@@ -1,6 +1,7 @@
 // Cross-field checks on the stack config. They run even when some fields already failed
 // (so every problem is reported at once), hence they read the value defensively.
 import type { z } from "zod";
+import { checkBackupAndRecovery } from "./backup";
 import { checkConfigContract } from "./contract-checks";
 import { Cidr, contains, overlaps, parseCidr, parseIpv4 } from "./ip";
 
@@ -36,6 +37,7 @@ export function crossFieldChecks(value: unknown, ctx: Ctx): void {
   checkDisks(nodes, ctx);
   checkAddons(record(root.addons), cluster, nodes, ctx);
   checkConfigContract(root, cluster, ctx);
+  checkBackupAndRecovery(root, ctx);
 }
 
 /** Add-ons that cannot work with the rest of the config; `enabled` defaults as in the schema. */
