@@ -33,7 +33,8 @@ function cronFieldProblem(text: string, f: (typeof FIELDS)[number]): string | un
     const m = /^(\*|([A-Za-z0-9]+)(?:-([A-Za-z0-9]+))?)(?:\/(\d+))?$/.exec(part);
     if (!m) return `${f.name} "${part}" is not a number, range, list or step`;
     const [lo, hi] = m[1] === "*" ? [f.min, f.max] : [value(m[2]!), m[3] === undefined ? value(m[2]!) : value(m[3])];
-    if (![lo, hi].every((v) => Number.isInteger(v) && v >= f.min && v <= f.max)) return `${f.name} "${part}" is outside ${f.min}-${f.max}`;
+    if ([lo, hi].some((v) => Number.isNaN(v))) return `${f.name} "${part}" is not a number${f.names.length ? ` or a name like ${f.names[1]}` : ""}`;
+    if (![lo, hi].every((v) => v! >= f.min && v! <= f.max)) return `${f.name} "${part}" is outside ${f.min}-${f.max}`;
     if (lo! > hi!) return `${f.name} range "${part}" runs backwards`;
     if (m[4] !== undefined && Number(m[4]) < 1) return `${f.name} step "${part}" must be at least 1`;
   }

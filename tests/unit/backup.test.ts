@@ -187,3 +187,27 @@ describe("restore: cluster.recoverFrom bootstraps from a snapshot", () => {
     assert.throws(() => durationSeconds("10 minutes"), /not a duration/);
   });
 });
+
+describe("backup.schedule: cron expressions as the CronJob controller takes them", () => {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { cronSchedule } = require("../../config/backup") as typeof import("../../config/backup");
+  const problem = (s: string) => {
+    const r = cronSchedule.safeParse(s);
+    return r.success ? undefined : r.error.issues[0]!.message.replace(/^must be a cron schedule like "0 3 \* \* \*" or @daily: /, "");
+  };
+
+  it("accepts fields, ranges, lists, steps, names and macros", () => {
+    for (const ok of ["0 * * * *", "*/15 * * * *", "0 3 * * mon-fri", "30 2 1,15 jan,jul *", "0 0-23/2 * * 0,7", "@daily", "@hourly"]) assert.equal(problem(ok), undefined, ok);
+  });
+
+  it("names the first bad field", () => {
+    assert.equal(problem("* * * *"), "has 4 fields, needs 5 (minute hour day-of-month month day-of-week)");
+    assert.equal(problem("60 * * * *"), 'minute "60" is outside 0-59');
+    assert.equal(problem("0 0 0 * *"), 'day of month "0" is outside 1-31');
+    assert.equal(problem("5-1 * * * *"), 'minute range "5-1" runs backwards');
+    assert.equal(problem("*/0 * * * *"), 'minute step "*/0" must be at least 1');
+    assert.equal(problem("0 3 * * funday"), 'day of week "funday" is not a number or a name like mon');
+    assert.equal(problem("0 3 * * 1-"), 'day of week "1-" is not a number, range, list or step');
+    assert.equal(problem("@sometimes"), "has 1 field, needs 5 (minute hour day-of-month month day-of-week)");
+  });
+});
