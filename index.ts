@@ -3,15 +3,18 @@
 import * as pulumi from "@pulumi/pulumi";
 import path from "node:path";
 import { PlatformAddons } from "./components/addons/platform-addons";
+import { EtcdBackup } from "./components/backup/etcd-backup";
 import { ClusterUpgrades } from "./components/day2/cluster-upgrades";
 import { ConfigRollout } from "./components/day2/config-rollout";
 import { HetznerCloud } from "./components/hetzner/hetzner-cloud";
 import { patchFileProblems, talosConfigCheck } from "./components/talos/config-validation";
 import { TalosCluster } from "./components/talos/talos-cluster";
+import { recoverySource } from "./config/backup";
 import { readPatchFiles } from "./config/patch-files";
 import { patchSources } from "./config/patch-sources";
 import { parseStackConfig, projectConfig, StackConfigError } from "./config/schema";
 import { writeSecretsImportFile } from "./config/secrets-file";
+import pins from "./toolchain/versions.json";
 
 // Talos's own rules (components/talos/config-validation.ts): the validator setup builds, found on
 // PATH; TALOS_CONFIG_CHECK names another binary (the unit tests' stand-in for mock configs).
@@ -52,6 +55,8 @@ const cluster = new TalosCluster(config.cluster.name, {
   // A preview never dials a node nor waits for health.
   checkHealth: !pulumi.runtime.isDryRun(),
   configCheck: { rules: talosRules, nodeLayers: sources.nodeLayers, base: sources.base },
+  // Disaster recovery: etcd from a snapshot instead of empty (README, Disaster recovery).
+  recoverFrom: config.cluster.recoverFrom === undefined ? undefined : recoverySource(config.cluster.recoverFrom),
 });
 
 // Day 2, before anything else touches a running cluster: Talos OS upgrades one node at a time,
@@ -98,6 +103,30 @@ const addons =
     healthyAfter: (after) => bootstrap.healthyAfter(after, false),
   });
 
+// Scheduled etcd snapshots to S3, after the add-ons' health gate like the other add-ons.
+const backup = config.backup?.enabled ? config.backup : undefined;
+const etcdBackup =
+  addons &&
+  backup &&
+  new EtcdBackup(`${config.cluster.name}-backup`, {
+    settings: {
+      clusterName: config.cluster.name,
+      namespace: backup.namespace,
+      schedule: backup.schedule,
+      image: `${pins.images.talosBackup.image}:${pins.images.talosBackup.version}`,
+      endpoint: backup.s3.endpoint,
+      bucket: backup.s3.bucket,
+      region: backup.s3.region,
+      pathStyle: backup.s3.pathStyle,
+      prefix: backup.s3.prefix ?? config.cluster.name,
+    },
+    accessKey: pulumi.secret(config.backupAccessKey!),
+    secretKey: pulumi.secret(config.backupSecretKey!),
+    agePublicKey: pulumi.secret(config.backupAgePublicKey!),
+    provider: addons.provider,
+    healthy: addons.healthy!,
+  });
+
 export const clusterName = config.cluster.name;
 export const endpoint = config.cluster.endpoint ?? hetzner?.endpoint;
 export const loadBalancerIp = hetzner?.loadBalancerIp;
@@ -117,3 +146,4 @@ export const talosSecretsYaml = cluster.machineConfigs.secretsYaml;
 export const talosconfig = cluster.talosconfig;
 export const kubeconfig = cluster.bootstrap?.kubeconfig;
 export const addonsHealthy = addons?.healthy;
+export const etcdBackupSchedule = etcdBackup ? backup?.schedule : undefined;

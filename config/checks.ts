@@ -1,6 +1,7 @@
 // Cross-field checks on the stack config. They run even when some fields already failed
 // (so every problem is reported at once), hence they read the value defensively.
 import { Ctx, issue, Path, record, str } from "./check-helpers";
+import { checkBackupAndRecovery } from "./backup";
 import { checkConfigContract } from "./contract-checks";
 import { checkHetznerLimits } from "./hetzner-checks";
 import { Cidr, contains, overlaps, parseCidr, parseIpv4 } from "./ip";
@@ -30,6 +31,7 @@ export function crossFieldChecks(value: unknown, ctx: Ctx): void {
   checkNodeRules(root, cluster, nodes, ctx);
   checkCertificates(record(root.addons), ctx);
   checkConfigContract(root, cluster, ctx);
+  checkBackupAndRecovery(root, ctx);
 }
 
 /** Add-ons that cannot work with the rest of the config; `enabled` defaults as in the schema. */

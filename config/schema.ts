@@ -3,6 +3,7 @@
 import { z } from "zod";
 import pins from "../toolchain/versions.json";
 import { addonsSchema } from "./addons";
+import { agePublicKey, backupSchema, recoverFromPath, s3AccessKey, s3SecretKey } from "./backup";
 import { checkVersionPair } from "./versions";
 import { crossFieldChecks } from "./checks";
 import { HETZNER_PLATFORM, hetznerNodes, hetznerSchema } from "./hetzner";
@@ -97,6 +98,12 @@ const clusterSchema = z.strictObject({
       reboot: z.boolean().default(false),
     })
     .default({ graceful: true, reset: true, reboot: false }),
+  /**
+   * An etcd snapshot to bootstrap from (`talosctl bootstrap --recover-from`) instead of an empty
+   * etcd, relative to the project root or absolute. Only for control planes that are fresh; needs
+   * secretsYaml (the old cluster's secrets). Default: none, a new empty cluster.
+   */
+  recoverFrom: recoverFromPath.optional(),
 }).superRefine((cluster, ctx) => checkVersionPair(cluster, ctx, pins.cluster), { when: () => true }); // config/versions.ts
 
 const imageFactorySchema = z.strictObject({
@@ -172,11 +179,18 @@ const rawSchema = z.strictObject({
     .string()
     .superRefine((text, ctx) => importedSecretsProblems(text).forEach((message) => ctx.addIssue({ code: "custom", message })))
     .optional(),
+  /** Scheduled etcd snapshots to S3 (talos-backup CronJob). Default: none. */
+  backup: backupSchema.optional(),
+  /** Encrypted stack secrets of the backup: S3 access key, S3 secret key, age public key. */
+  backupAccessKey: s3AccessKey.optional(),
+  backupSecretKey: s3SecretKey.optional(),
+  backupAgePublicKey: agePublicKey.optional(),
 });
 
 export type RawStackConfig = z.infer<typeof rawSchema>;
 export type NodeSettings = z.infer<typeof nodeSchema>;
 export type { AddonSettings } from "./addons";
+export type { BackupSettings } from "./backup";
 export type { HetznerSettings } from "./hetzner";
 
 /** Defaults that depend on other fields, filled once validation passed. */

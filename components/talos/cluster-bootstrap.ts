@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as talos from "@pulumiverse/talos";
+import { EtcdRecovery } from "./etcd-recovery";
 
 /** What a health gate resolves to in a preview, where it checks nothing. */
 export const UNCHECKED = "not checked in a preview";
@@ -28,14 +29,20 @@ export interface ClusterBootstrapArgs {
   readonly timeout: string;
   /** The Talos provider. Required. */
   readonly provider: talos.Provider;
+  /**
+   * Bootstrap etcd from this snapshot (`talosctl bootstrap --recover-from`, through the cluster's
+   * talosconfig) instead of the Talos provider's empty bootstrap. Default: none, an empty etcd.
+   */
+  readonly recoverFrom?: { readonly snapshotPath: string; readonly sha256: string; readonly talosconfig: pulumi.Input<string> };
 }
 
 /**
- * Bootstrap exactly once, then kubeconfig; health gates for what comes after.
+ * Bootstrap exactly once (empty, or from a snapshot), then kubeconfig; health gates for what comes after.
  * Order: first control plane's apply -> bootstrap -> kubeconfig -> (health gates, during `up` only).
  */
 export class ClusterBootstrap extends pulumi.ComponentResource {
-  public readonly bootstrap: talos.machine.Bootstrap;
+  /** The bootstrap: the Talos provider's, or the restore step when recovering from a snapshot. */
+  public readonly bootstrap: pulumi.Resource;
   public readonly kubeconfigResource: talos.cluster.Kubeconfig;
   /** Admin kubeconfig. Secret. */
   public readonly kubeconfig: pulumi.Output<string>;
@@ -51,11 +58,17 @@ export class ClusterBootstrap extends pulumi.ComponentResource {
     const timeouts = { create: args.timeout };
 
     const bootstrapAfter = [args.bootstrapNodeApply];
-    this.bootstrap = new talos.machine.Bootstrap(
-      `${name}-bootstrap`,
-      { node: args.bootstrapNode, endpoint: args.endpoint ?? args.bootstrapNode, clientConfiguration: args.clientConfiguration, timeouts },
-      { ...child, dependsOn: bootstrapAfter },
-    );
+    this.bootstrap = args.recoverFrom
+      ? new EtcdRecovery(
+          `${name}-recover`,
+          { node: args.bootstrapNode, ...args.recoverFrom, timeout: args.timeout, after: bootstrapAfter },
+          { parent: this },
+        ).step
+      : new talos.machine.Bootstrap(
+          `${name}-bootstrap`,
+          { node: args.bootstrapNode, endpoint: args.endpoint ?? args.bootstrapNode, clientConfiguration: args.clientConfiguration, timeouts },
+          { ...child, dependsOn: bootstrapAfter },
+        );
 
     const kubeconfigAfter = [this.bootstrap];
     this.kubeconfigResource = new talos.cluster.Kubeconfig(

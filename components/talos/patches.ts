@@ -102,3 +102,21 @@ export function kernelArgsOf(patches: readonly string[]): string[] {
   }
   return args;
 }
+
+/** The Talos API role the snapshot job's ServiceAccount holds: etcd snapshots, nothing else. */
+export const ETCD_BACKUP_ROLE = "os:etcd:backup";
+
+/**
+ * Control planes only (Talos accepts kubernetesTalosAPIAccess only there, and only control
+ * planes run etcd): lets pods in the backup namespace, and no other, hold a Talos ServiceAccount
+ * with the etcd backup role.
+ */
+export function etcdBackupAccessPatch(namespace: string): object {
+  return {
+    machine: {
+      features: {
+        kubernetesTalosAPIAccess: { enabled: true, allowedRoles: [ETCD_BACKUP_ROLE], allowedKubernetesNamespaces: [namespace] },
+      },
+    },
+  };
+}

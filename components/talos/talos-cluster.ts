@@ -5,7 +5,7 @@ import { ClusterBootstrap } from "./cluster-bootstrap";
 import { ClusterConfig } from "./cluster-config";
 import { gateNodeConfigs, TalosRules, validationMode } from "./config-validation";
 import { ImageSchematic } from "./image-schematic";
-import { clusterPatches, kernelArgsOf, nodePatch, toYaml } from "./patches";
+import { clusterPatches, etcdBackupAccessPatch, kernelArgsOf, nodePatch, toYaml } from "./patches";
 import { TalosNode } from "./talos-node";
 
 /** Patch file contents by layer, read at the edge (index.ts). */
@@ -60,6 +60,8 @@ export interface TalosClusterArgs {
     readonly nodeLayers: Readonly<Record<string, readonly string[]>>;
     readonly base: Readonly<Record<"controlplane" | "worker", readonly string[]>>;
   };
+  /** Bootstrap from this etcd snapshot (absolute path, SHA-256 read at the edge). Default: an empty etcd. */
+  readonly recoverFrom?: { readonly snapshotPath: string; readonly sha256: string };
 }
 
 /** What a node's OS should run: the upgrade target its day-2 step compares against. */
@@ -137,7 +139,12 @@ export class TalosCluster extends pulumi.ComponentResource {
         importSecretsFrom: args.importSecretsFrom,
         patches: {
           all: [...derived, ...(args.infrastructure?.patches ?? []), ...args.patchFiles.all],
-          controlplane: [...(args.infrastructure?.controlplanePatches ?? []), ...args.patchFiles.controlplane],
+          // Scheduled etcd snapshots need Talos API access from their namespace (before patch files, which may override).
+          controlplane: [
+            ...(args.infrastructure?.controlplanePatches ?? []),
+            ...(args.config.backup?.enabled ? [toYaml(etcdBackupAccessPatch(args.config.backup.namespace))] : []),
+            ...args.patchFiles.controlplane,
+          ],
           worker: args.patchFiles.worker,
         },
         provider,
@@ -220,6 +227,7 @@ export class TalosCluster extends pulumi.ComponentResource {
           controlPlanes: controlPlanes.map((n) => n.address),
           workers: workers.map((n) => n.address),
           checkHealth: args.checkHealth,
+          recoverFrom: args.recoverFrom && { ...args.recoverFrom, talosconfig: this.talosconfig },
           clientConfiguration: this.machineConfigs.clientConfiguration,
           timeout: cluster.talosApiTimeout,
           provider,

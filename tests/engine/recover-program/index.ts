@@ -1,0 +1,16 @@
+// The restore step of components/talos on its own: one control plane on a loopback address, a
+// fake talosconfig, the snapshot path from stack config. The engine test puts a recording
+// talosctl stand-in first on PATH.
+import * as pulumi from "@pulumi/pulumi";
+import { EtcdRecovery } from "./components/talos/etcd-recovery";
+import { recoverySource } from "./config/backup";
+
+const config = new pulumi.Config("lab");
+
+new EtcdRecovery("lab-recover", {
+  node: "127.0.0.21",
+  ...recoverySource(config.require("snapshot")),
+  timeout: "1m",
+  talosconfig: pulumi.secret("fake-talosconfig-SECRET-7f3a"),
+  after: [],
+});
