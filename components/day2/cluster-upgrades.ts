@@ -1,31 +1,15 @@
-import * as command from "@pulumi/command";
+import type * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
-import {
-  KUBECONFIG_ENV,
-  kubernetesUpgradeScript,
-  membersOf,
-  OsTarget,
-  osUpgradeScript,
-  recordOnly,
-  TALOSCONFIG_ENV,
-  UpgradeNode,
-  upgradeOrder,
-} from "./upgrade-plan";
+import { ClusterAccess, commandStep } from "./command-step";
+import { kubernetesUpgradeScript, membersOf, OsTarget, osUpgradeScript, recordOnly, UpgradeNode, upgradeOrder } from "./upgrade-plan";
 
-export interface ClusterUpgradesArgs {
+export interface ClusterUpgradesArgs extends ClusterAccess {
   /** Every node, with the kernel args its config asks for. Required. */
   readonly nodes: readonly (UpgradeNode & { readonly kernelArgs: readonly string[] })[];
   readonly talosVersion: string;
   readonly schematicId: string;
   readonly installerImage: string;
   readonly kubernetesVersion: string;
-  /** How long each wait may take, e.g. 10m. Required. */
-  readonly timeout: string;
-  /** The cluster's talosconfig and kubeconfig. Required; secret. */
-  readonly talosconfig: pulumi.Input<string>;
-  readonly kubeconfig: pulumi.Input<string>;
-  /** What must exist before any upgrade (the bootstrapped cluster). Required. */
-  readonly after: readonly pulumi.Resource[];
 }
 
 /**
@@ -44,13 +28,8 @@ export class ClusterUpgrades extends pulumi.ComponentResource {
 
   constructor(name: string, args: ClusterUpgradesArgs, opts?: pulumi.ComponentResourceOptions) {
     super("talos-cluster:day2:Upgrades", name, {}, opts);
-    const environment = pulumi.secret({ [TALOSCONFIG_ENV]: args.talosconfig, [KUBECONFIG_ENV]: args.kubeconfig });
     const step = (stepName: string, what: string, script: string, after: readonly pulumi.Resource[]) =>
-      new command.local.Command(
-        stepName,
-        { create: recordOnly(what), update: script, environment, interpreter: ["/bin/sh", "-c"], addPreviousOutputInEnv: false },
-        { parent: this, dependsOn: [...after] },
-      );
+      commandStep(stepName, args, { create: recordOnly(what), update: script }, this, after);
 
     const members = membersOf(args.nodes);
     let previous: readonly pulumi.Resource[] = args.after;

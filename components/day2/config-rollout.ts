@@ -1,22 +1,17 @@
-import * as command from "@pulumi/command";
+import type * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
+import { ClusterAccess, commandStep } from "./command-step";
 import { configRolloutScript, MACHINECONFIG_ENV, recordEnrollment, rolloutBatches } from "./rollout-plan";
-import { KUBECONFIG_ENV, membersOf, TALOSCONFIG_ENV, UpgradeNode } from "./upgrade-plan";
+import { membersOf, UpgradeNode } from "./upgrade-plan";
 
-export interface ConfigRolloutArgs {
+/** `after`: what must finish before any config change rolls out (the Talos and Kubernetes upgrades). */
+export interface ConfigRolloutArgs extends ClusterAccess {
   /** Every node of the cluster. Required. */
   readonly nodes: readonly UpgradeNode[];
   /** Each node's complete rendered machine config, by node name. Required; secret. */
   readonly machineConfigs: Readonly<Record<string, pulumi.Input<string>>>;
   /** Workers changed at the same time (control planes always go one by one). Required (the stack config defaults it to 1). */
   readonly maxUnavailableWorkers: number;
-  /** How long each wait (drain, reboot, health) may take, e.g. 10m. Required. */
-  readonly timeout: string;
-  /** The cluster's talosconfig and kubeconfig. Required; secret. */
-  readonly talosconfig: pulumi.Input<string>;
-  readonly kubeconfig: pulumi.Input<string>;
-  /** What must finish before any config change rolls out (the Talos and Kubernetes upgrades). Required. */
-  readonly after: readonly pulumi.Resource[];
 }
 
 /**
@@ -41,23 +36,18 @@ export class ConfigRollout extends pulumi.ComponentResource {
     let previous: readonly pulumi.Resource[] = args.after;
     for (const batch of rolloutBatches(args.nodes, args.maxUnavailableWorkers)) {
       const batchAfter = previous;
-      const steps = batch.map(
-        (node) =>
-          new command.local.Command(
-            `${node.name}-rollout`,
-            {
-              create: recordEnrollment(node.name),
-              update: configRolloutScript(node, members, args.timeout),
-              environment: pulumi.secret({
-                [TALOSCONFIG_ENV]: args.talosconfig,
-                [KUBECONFIG_ENV]: args.kubeconfig,
-                [MACHINECONFIG_ENV]: args.machineConfigs[node.name]!,
-              }),
-              interpreter: ["/bin/sh", "-c"],
-              addPreviousOutputInEnv: false,
-            },
-            { parent: this, dependsOn: [...batchAfter] },
-          ),
+      const steps = batch.map((node) =>
+        commandStep(
+          `${node.name}-rollout`,
+          args,
+          {
+            create: recordEnrollment(node.name),
+            update: configRolloutScript(node, members, args.timeout),
+            environment: { [MACHINECONFIG_ENV]: args.machineConfigs[node.name]! },
+          },
+          this,
+          batchAfter,
+        ),
       );
       this.batches.push(steps);
       previous = steps;

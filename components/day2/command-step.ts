@@ -1,0 +1,39 @@
+// What every day-2 step shares: the cluster's configs in a secret environment, /bin/sh, and a
+// place in the chain. Both ClusterUpgrades and ConfigRollout build their steps with this.
+import * as command from "@pulumi/command";
+import * as pulumi from "@pulumi/pulumi";
+import { KUBECONFIG_ENV, TALOSCONFIG_ENV } from "./upgrade-plan";
+
+/** How a day-2 component reaches the cluster, and what it waits for. */
+export interface ClusterAccess {
+  /** How long each wait (drain, upgrade, reboot, health) may take, e.g. 10m. Required. */
+  readonly timeout: string;
+  /** The cluster's talosconfig and kubeconfig. Required; secret. */
+  readonly talosconfig: pulumi.Input<string>;
+  readonly kubeconfig: pulumi.Input<string>;
+  /** What must finish before the first step. Required. */
+  readonly after: readonly pulumi.Resource[];
+}
+
+/** One step: `create` runs when it is created with the cluster, `update` when its inputs change. */
+export interface StepScripts {
+  readonly create: string;
+  readonly update: string;
+  /** More secret environment beside the two configs (e.g. a node's machine config). Default: none. */
+  readonly environment?: Readonly<Record<string, pulumi.Input<string>>>;
+}
+
+/** A command step under `parent`, after `after`, with the configs only in its secret environment. */
+export function commandStep(name: string, access: ClusterAccess, scripts: StepScripts, parent: pulumi.Resource, after: readonly pulumi.Resource[]): command.local.Command {
+  return new command.local.Command(
+    name,
+    {
+      create: scripts.create,
+      update: scripts.update,
+      environment: pulumi.secret({ [TALOSCONFIG_ENV]: access.talosconfig, [KUBECONFIG_ENV]: access.kubeconfig, ...scripts.environment }),
+      interpreter: ["/bin/sh", "-c"],
+      addPreviousOutputInEnv: false,
+    },
+    { parent, dependsOn: [...after] },
+  );
+}
