@@ -129,7 +129,8 @@ const etcdBackup =
 
 export const clusterName = config.cluster.name;
 export const endpoint = config.cluster.endpoint ?? hetzner?.endpoint;
-export const loadBalancerIp = hetzner?.loadBalancerIp;
+// null, not undefined, where a stack has no such thing: Pulumi warns on every undefined output.
+export const loadBalancerIp = hetzner?.loadBalancerIp ?? null;
 export const talosVersion = config.cluster.talosVersion;
 export const configContract = cluster.machineConfigs.contract;
 export const kubernetesVersion = config.cluster.kubernetesVersion;
@@ -144,6 +145,6 @@ export const nodeMachineConfigs = pulumi.secret(pulumi.all(cluster.nodeConfigs))
 export const validatedMachineConfigs = cluster.validatedConfigs;
 export const talosSecretsYaml = cluster.machineConfigs.secretsYaml;
 export const talosconfig = cluster.talosconfig;
-export const kubeconfig = cluster.bootstrap?.kubeconfig;
-export const addonsHealthy = addons?.healthy;
-export const etcdBackupSchedule = etcdBackup ? backup?.schedule : undefined;
+export const kubeconfig = cluster.bootstrap?.kubeconfig ?? null;
+export const addonsHealthy = addons?.healthy ?? null;
+export const etcdBackupSchedule = (etcdBackup ? backup?.schedule : undefined) ?? null;

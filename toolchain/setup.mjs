@@ -179,27 +179,32 @@ function ensureBinary(spec) {
 
 /**
  * The engine takes the language host from beside the pulumi executable (resolved through links)
- * without a word; one found only on PATH gets a "from $PATH" warning. So the built host is
- * linked beside the built CLI; an installed Pulumi's own host is left as it is.
+ * without a word; one found only on PATH gets a "from $PATH" warning. So our builds go beside
+ * the built CLI: the options shim as pulumi-language-nodejs, the v3.68.0 host it starts as
+ * pulumi-language-nodejs-host (see languageHostOptions in versions.json). An installed Pulumi's
+ * own host is left as it is: it reads the runtime options itself.
  */
 function languageHostBesidePulumi() {
   const name = pins.pulumi.languageHost.binary;
+  const shimName = pins.pulumi.languageHostOptions.binary;
   const cli = fs.realpathSync(path.join(toolsBin, "pulumi"));
   const host = fs.realpathSync(path.join(toolsBin, name));
-  const beside = path.join(path.dirname(cli), name);
-  let existing;
-  try {
-    existing = fs.realpathSync(beside);
-  } catch {
-    fs.rmSync(beside, { force: true }); // absent, or a dangling link to an older build
-  }
+  const shim = fs.realpathSync(path.join(toolsBin, shimName));
   // Only beside the CLI: a second copy on PATH earns "using pulumi-language-nodejs from $PATH".
-  fs.rmSync(path.join(toolsBin, name), { force: true });
-  if (existing === host) return `beside ${path.dirname(cli)}`;
-  if (existing) return `pulumi's own ${beside}`;
-  if (checkOnly) throw new StepError(`${name} is not beside ${cli}`);
-  fs.symlinkSync(host, beside);
-  return `linked beside ${path.dirname(cli)}`;
+  for (const n of [name, shimName]) fs.rmSync(path.join(toolsBin, n), { force: true });
+  const beside = path.join(path.dirname(cli), name);
+  const hostBeside = path.join(path.dirname(cli), `${name}-host`);
+  const target = (file) => { try { return fs.realpathSync(file); } catch { return undefined; } };
+  const existing = target(beside);
+  if (existing === shim && target(hostBeside) === host) return `beside ${path.dirname(cli)}`;
+  const ours = (file) => file === undefined || file.startsWith(path.join(cacheRoot, "bin") + path.sep);
+  if (!ours(existing)) return `pulumi's own ${beside}`;
+  if (checkOnly) throw new StepError(`${name} (options shim) and ${name}-host are not beside ${cli}`);
+  for (const [at, to] of [[hostBeside, host], [beside, shim]]) {
+    fs.rmSync(at, { force: true }); // absent, a dangling link, or a link to an older build
+    fs.symlinkSync(to, at);
+  }
+  return `linked beside ${path.dirname(cli)} (options shim + host)`;
 }
 
 /** The project's Pulumi home (scripts/env.sh uses the same default). */
@@ -390,7 +395,7 @@ function checkNode() {
 const started = Date.now();
 step("node", checkNode);
 step("package.json pins", checkPackageJson);
-const binaries = [pins.pulumi.cli, pins.pulumi.languageHost, pins.pulumi.sdkGenerator,
+const binaries = [pins.pulumi.cli, pins.pulumi.languageHost, pins.pulumi.languageHostOptions, pins.pulumi.sdkGenerator,
   ...Object.values(pins.providers), ...Object.values(pins.tools ?? {})].filter((b) => b && b.binary);
 const needsGo = binaries.some((b) => !findInstalled(b) && !isExecutable(cachedBinary(b)));
 if (needsGo && !checkOnly) step("go toolchain", checkGo);

@@ -18,7 +18,7 @@ export function installedPlugin(spec: { plugin: string; version: string; binary:
 }
 
 /** Files and folders that make up the program; node_modules and the generated SDKs are linked. */
-const PROGRAM = ["Pulumi.yaml", "package.json", "tsconfig.json", "program.js", "index.ts", "components", "config", "patches", "toolchain/versions.json"];
+const PROGRAM = ["Pulumi.yaml", "package.json", "tsconfig.json", "program.js", "runtime-loader.js", "index.ts", "components", "config", "patches", "toolchain/versions.json"];
 const LINKED = ["node_modules", "sdks"];
 
 export interface EngineProject {
