@@ -7,11 +7,4 @@ stack="${1:?usage: npm run etcd-snapshot -- <stack> [file]}"
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 file="${2:-$root/backups/etcd-$stack-$(date -u +%Y%m%dT%H%M%SZ).snapshot}"
 case "$file" in /*) ;; *) file="$PWD/$file" ;; esac
-cd "$root"
-node toolchain/setup.mjs >/dev/null
-source scripts/env.sh
-umask 077
-outputs="$(mktemp)"
-trap 'rm -f "$outputs"' EXIT
-pulumi stack output --stack "$stack" --json --show-secrets >"$outputs"
-npx ts-node ops/etcd-snapshot.ts "$outputs" "$file"
+exec bash "$root/scripts/with-outputs.sh" "$stack" ops/etcd-snapshot.ts "$file"
