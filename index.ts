@@ -98,6 +98,7 @@ const addons =
     kubeconfig: bootstrap.kubeconfig,
     podCidr: config.cluster.podCidr,
     nodes: config.nodes,
+    allowSchedulingOnControlPlanes: config.cluster.allowSchedulingOnControlPlanes,
     // Talos-level health (no CNI yet) once every node is at its target.
     clusterReady: bootstrap.healthyAfter([...rollout.done], true),
     healthyAfter: (after) => bootstrap.healthyAfter(after, false),
@@ -147,4 +148,6 @@ export const talosSecretsYaml = cluster.machineConfigs.secretsYaml;
 export const talosconfig = cluster.talosconfig;
 export const kubeconfig = cluster.bootstrap?.kubeconfig ?? null;
 export const addonsHealthy = addons?.healthy ?? null;
+/** Per add-on and component: replicas and the nodes each can run on (the preview shows it). */
+export const addonPlacement = addons?.placement ?? null;
 export const etcdBackupSchedule = (etcdBackup ? backup?.schedule : undefined) ?? null;

@@ -3,6 +3,7 @@
 import { z } from "zod";
 import pins from "../toolchain/versions.json";
 import { addonsSchema } from "./addons";
+import { checkAddonPlacement } from "./addon-placement";
 import { agePublicKey, backupSchema, recoverFromPath, s3AccessKey, s3SecretKey } from "./backup";
 import { checkVersionPair } from "./versions";
 import { crossFieldChecks } from "./checks";
@@ -218,7 +219,11 @@ function deriveDefaults(input: RawStackConfig) {
   };
 }
 
-export const stackConfigSchema = rawSchema.superRefine(crossFieldChecks, { when: () => true }).transform(deriveDefaults);
+// The add-ons' placement needs the derived nodes and defaults, so it runs on the parsed config.
+export const stackConfigSchema = rawSchema
+  .superRefine(crossFieldChecks, { when: () => true })
+  .transform(deriveDefaults)
+  .superRefine(checkAddonPlacement);
 
 export type StackConfig = z.output<typeof stackConfigSchema>;
 export type ClusterSettings = StackConfig["cluster"];

@@ -3,13 +3,16 @@ import * as pulumi from "@pulumi/pulumi";
 import { PinnedChart, releaseArgs } from "./chart";
 import { LinkerdIdentity } from "./linkerd-identity";
 import { privilegedNamespace } from "./privileged-namespace";
+import type { Toleration } from "./scheduling";
 import { linkerdControlPlaneValues, linkerdCrdsValues, mergeValues, Values } from "./values";
 
 export interface LinkerdArgs {
   readonly crdsChart: PinnedChart;
   readonly controlPlaneChart: PinnedChart;
-  /** High-availability values; the stack turns it on with 3 or more nodes. Required. */
+  /** High-availability values (values-ha.yaml); on when 3 nodes can hold the controllers (placement.ts). Required. */
   readonly ha: boolean;
+  /** Tolerations of the control-plane workloads (e.g. the control-plane taint, seed 003). Default: none. */
+  readonly tolerations?: readonly Toleration[];
   /** Trust anchor lifetime in hours. Default: 87600 (10 years). */
   readonly trustAnchorValidityHours?: number;
   /** Issuer lifetime in hours. Default: 8760 (1 year, seed 003). */
@@ -52,7 +55,7 @@ export class Linkerd extends pulumi.ComponentResource {
     const values = pulumi
       .all([identity.trustAnchorPem, identity.issuerCertPem, identity.issuerKeyPem])
       .apply(([trustAnchorPem, issuerCertPem, issuerKeyPem]) =>
-        mergeValues(linkerdControlPlaneValues({ trustAnchorPem, issuerCertPem, issuerKeyPem, ha: args.ha }), args.values),
+        mergeValues(linkerdControlPlaneValues({ trustAnchorPem, issuerCertPem, issuerKeyPem, ha: args.ha, tolerations: args.tolerations ?? [] }), args.values),
       );
     const controlPlaneAfter = [crds];
     this.controlPlane = new k8s.helm.v3.Release(`${name}-control-plane`, releaseArgs(args.controlPlaneChart, "linkerd", gate(pulumi.secret(values))), {

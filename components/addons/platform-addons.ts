@@ -5,7 +5,9 @@ import type { AddonSettings } from "../../config/schema";
 import { Cilium } from "./cilium";
 import { CrdManifests } from "./crd-manifests";
 import { Linkerd } from "./linkerd";
+import { AddonPlacement, addonPlacement, addonSizing } from "./placement";
 import { RookCeph } from "./rook-ceph";
+import { schedulingNodes } from "./scheduling";
 import type { StorageNode } from "./values";
 
 /** Holds an input back until `ready` resolves: what uses the input then waits for the gate. */
@@ -19,7 +21,10 @@ export interface PlatformAddonsArgs {
   /** The cluster's kubeconfig (from its bootstrap). Required; secret. */
   readonly kubeconfig: pulumi.Input<string>;
   readonly podCidr: string;
-  readonly nodes: readonly (StorageNode & { readonly role: "controlplane" | "worker" })[];
+  /** Every node, with its taints (stack config `key: "value:Effect"`). Required. */
+  readonly nodes: readonly (StorageNode & { readonly role: "controlplane" | "worker"; readonly taints?: Readonly<Record<string, string>> })[];
+  /** Whether control planes take workloads (else Talos taints them NoSchedule). Required. */
+  readonly allowSchedulingOnControlPlanes: boolean;
   /** Resolves once Talos reports etcd, the API server and the nodes healthy (no CNI needed yet). Required. */
   readonly clusterReady: pulumi.Output<string>;
   /**
@@ -37,6 +42,8 @@ export interface PlatformAddonsArgs {
 export class PlatformAddons extends pulumi.ComponentResource {
   public readonly provider: k8s.Provider;
   public readonly healthy?: pulumi.Output<string>;
+  /** Per add-on and component: replicas and the nodes they can run on (placement.ts). */
+  public readonly placement: AddonPlacement;
 
   constructor(name: string, args: PlatformAddonsArgs, opts?: pulumi.ComponentResourceOptions) {
     super("talos-cluster:addons:Platform", name, {}, opts);
@@ -46,6 +53,10 @@ export class PlatformAddons extends pulumi.ComponentResource {
     const provider = this.provider;
     const child = { parent: this };
     const afterReady = gateOn(args.clusterReady);
+    // Replicas and tolerations from the nodes that can hold each add-on (checked at config parse).
+    const nodes = schedulingNodes(args.nodes, args.allowSchedulingOnControlPlanes);
+    const sizing = addonSizing(nodes);
+    this.placement = addonPlacement({ addons, nodes, podCidr: args.podCidr }).placement;
 
     const crds: pulumi.Resource[] = [];
     if (addons.prometheusOperatorCrds.enabled) {
@@ -62,7 +73,7 @@ export class PlatformAddons extends pulumi.ComponentResource {
           `${name}-cilium`,
           {
             chart: pins.addons.cilium,
-            facts: { podCidr: args.podCidr, hasWorkers: args.nodes.some((n) => n.role === "worker"), serviceMonitors: addons.prometheusOperatorCrds.enabled },
+            facts: { podCidr: args.podCidr, serviceMonitors: addons.prometheusOperatorCrds.enabled, ...sizing.cilium },
             values: addons.cilium.values,
             provider,
             after: ciliumAfter,
@@ -84,6 +95,7 @@ export class PlatformAddons extends pulumi.ComponentResource {
           operatorChart: pins.addons.rookCeph,
           clusterChart: pins.addons.rookCephCluster,
           nodes: args.nodes,
+          sizing: sizing.rookCeph,
           blockPool: addons.rookCeph.blockPool,
           operatorValues: addons.rookCeph.operatorValues,
           clusterValues: addons.rookCeph.clusterValues,
@@ -99,7 +111,8 @@ export class PlatformAddons extends pulumi.ComponentResource {
         {
           crdsChart: pins.addons.linkerdCrds,
           controlPlaneChart: pins.addons.linkerdControlPlane,
-          ha: args.nodes.length >= 3,
+          ha: sizing.linkerd.ha,
+          tolerations: sizing.linkerd.tolerations,
           trustAnchorValidityHours: addons.linkerd.trustAnchorValidityHours,
           issuerValidityHours: addons.linkerd.issuerValidityHours,
           values: addons.linkerd.values,
@@ -110,6 +123,6 @@ export class PlatformAddons extends pulumi.ComponentResource {
         child,
       );
     }
-    this.registerOutputs({ healthy: this.healthy });
+    this.registerOutputs({ healthy: this.healthy, placement: this.placement });
   }
 }

@@ -2,13 +2,15 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { PinnedChart, releaseArgs } from "./chart";
 import { privilegedNamespace } from "./privileged-namespace";
-import { mergeValues, rookClusterValues, rookOperatorValues, StorageNode, Values } from "./values";
+import { CephSizing, mergeValues, rookClusterValues, rookOperatorValues, StorageNode, Values } from "./values";
 
 export interface RookCephArgs {
   readonly operatorChart: PinnedChart;
   readonly clusterChart: PinnedChart;
   /** Every node with the data disks it gives to Ceph. Required. */
   readonly nodes: readonly StorageNode[];
+  /** Mon and mgr counts and the tolerations that reach the data-disk nodes (placement.ts addonSizing). Required. */
+  readonly sizing: CephSizing;
   /** A replicated CephBlockPool and the default StorageClass on it. Default: true. */
   readonly blockPool?: boolean;
   /** Stack-config values merged over the operator's and the cluster's derived values. Default: none. */
@@ -36,7 +38,7 @@ export class RookCeph extends pulumi.ComponentResource {
     const clusterAfter = [this.operator];
     this.cluster = new k8s.helm.v3.Release(
       `${name}-cluster`,
-      releaseArgs(args.clusterChart, "rook-ceph", gate(mergeValues(rookClusterValues(args.nodes, args.blockPool ?? true), args.clusterValues))),
+      releaseArgs(args.clusterChart, "rook-ceph", gate(mergeValues(rookClusterValues(args.nodes, args.blockPool ?? true, args.sizing), args.clusterValues))),
       { parent: this, provider: args.provider, dependsOn: clusterAfter },
     );
     this.registerOutputs({ operator: this.operator.status, cluster: this.cluster.status });

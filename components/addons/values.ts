@@ -1,5 +1,6 @@
 // Helm values and labels derived from cluster facts. Pure: tests deep-equal them.
 import { KUBEPRISM_PORT } from "../talos/patches";
+import type { Toleration } from "./scheduling";
 
 export type Values = Record<string, unknown>;
 
@@ -28,17 +29,17 @@ export function privilegedNamespaceLabels(): Record<string, string> {
 
 export interface CiliumFacts {
   readonly podCidr: string;
-  /** Whether any worker exists: without workers, Hubble must tolerate the control-plane taint. */
-  readonly hasWorkers: boolean;
   /** Whether the prometheus-operator CRDs are installed, so ServiceMonitors can be created. */
   readonly serviceMonitors: boolean;
+  /** Cilium operator replicas, one per node (the chart's required anti-affinity): at most 2, the chart's default (placement.ts). */
+  readonly operatorReplicas: number;
+  /** Hubble relay and UI tolerations: the control plane's only when no node is free of taints (placement.ts). */
+  readonly hubbleTolerations: readonly Toleration[];
 }
-
-const CONTROL_PLANE_TOLERATION = { key: "node-role.kubernetes.io/control-plane", operator: "Exists", effect: "NoSchedule" };
 
 /** Cilium on Talos (Talos docs "Deploying Cilium CNI", seeds 000/001/004). */
 export function ciliumValues(facts: CiliumFacts): Values {
-  const hubbleTolerations = facts.hasWorkers ? {} : { tolerations: [CONTROL_PLANE_TOLERATION] };
+  const hubbleTolerations = facts.hubbleTolerations.length ? { tolerations: [...facts.hubbleTolerations] } : {};
   return {
     // Talos runs no kube-proxy (cluster patch); Cilium takes over services and reaches the API
     // server through KubePrism on every node, since there is no service IP before Cilium runs.
@@ -58,7 +59,8 @@ export function ciliumValues(facts: CiliumFacts): Values {
       },
     },
     prometheus: { enabled: true, serviceMonitor: { enabled: facts.serviceMonitors } },
-    operator: { prometheus: { enabled: true, serviceMonitor: { enabled: facts.serviceMonitors } } },
+    // Never more operator replicas than nodes: the chart wants each on its own node.
+    operator: { replicas: facts.operatorReplicas, prometheus: { enabled: true, serviceMonitor: { enabled: facts.serviceMonitors } } },
     hubble: {
       enabled: true,
       metrics: { enabled: ["dns", "drop", "tcp", "flow", "icmp", "http"], serviceMonitor: { enabled: facts.serviceMonitors } },
@@ -79,8 +81,28 @@ export function oddAtMost(n: number, max: number): number {
   return capped % 2 === 1 ? capped : capped - 1;
 }
 
-/** The rook-ceph-cluster chart values: only the listed data disks, sized for the node count. */
-export function rookClusterValues(nodes: readonly StorageNode[], blockPool: boolean): Values {
+/** Where Ceph's daemons may run and how many (placement.ts sizes them from the nodes that can hold them). */
+export interface CephSizing {
+  /** Tolerations for every taint of the nodes holding data disks (e.g. an unschedulable control plane's). */
+  readonly tolerations: readonly Toleration[];
+  /** Monitors, an odd count of at most 3, one per node. */
+  readonly monCount: number;
+  /** Managers, at most 2, one per node. */
+  readonly mgrCount: number;
+}
+
+/**
+ * A data disk as Rook's `devices[].name` matches it: a kernel name (sdb) as the bare name, as
+ * Rook's docs write it; anything deeper (/dev/disk/by-id/...) as the full path, which Rook matches
+ * against the disk's udev links (pkg/daemon/ceph/osd/daemon.go). `disk/by-id/...` matches nothing.
+ */
+export function rookDeviceName(disk: string): string {
+  const rest = disk.replace(/^\/dev\//, "");
+  return rest.includes("/") ? disk : rest;
+}
+
+/** The rook-ceph-cluster chart values: only the listed data disks, sized for the nodes Ceph can run on. */
+export function rookClusterValues(nodes: readonly StorageNode[], blockPool: boolean, sizing: CephSizing): Values {
   const storageNodes = nodes.filter((n) => n.dataDisks.length > 0);
   const replicas = Math.min(3, storageNodes.length);
   return {
@@ -88,14 +110,17 @@ export function rookClusterValues(nodes: readonly StorageNode[], blockPool: bool
     // Ceph Dashboard and toolbox are optional; the toolbox helps debugging (`ceph status`).
     toolbox: { enabled: true },
     cephClusterSpec: {
-      // Monitors form a Paxos quorum: an odd number, at most 3, never more than nodes.
-      mon: { count: oddAtMost(nodes.length, 3), allowMultiplePerNode: false },
-      mgr: { count: Math.min(2, nodes.length), allowMultiplePerNode: false },
+      // Monitors form a Paxos quorum: an odd number, at most 3, never more than nodes they can run on.
+      mon: { count: sizing.monCount, allowMultiplePerNode: false },
+      mgr: { count: sizing.mgrCount, allowMultiplePerNode: false },
+      // A node that holds data disks gets Ceph's daemons even when tainted (seed 003 gives its
+      // control plane's HDD to Ceph): `all` reaches mons, mgrs, OSDs and their prepare jobs.
+      ...(sizing.tolerations.length ? { placement: { all: { tolerations: [...sizing.tolerations] } } } : {}),
       storage: {
         // Never every disk: only the data disks each node lists, never its install disk (seed 003).
         useAllNodes: false,
         useAllDevices: false,
-        nodes: storageNodes.map((n) => ({ name: n.name, devices: n.dataDisks.map((d) => ({ name: d.replace(/^\/dev\//, "") })) })),
+        nodes: storageNodes.map((n) => ({ name: n.name, devices: n.dataDisks.map((d) => ({ name: rookDeviceName(d) })) })),
       },
     },
     cephBlockPools: blockPool
@@ -145,33 +170,59 @@ export interface LinkerdFacts {
   /** The issuer (intermediate CA) certificate and key, PEM. */
   readonly issuerCertPem: string;
   readonly issuerKeyPem: string;
-  /** High availability: 3 replicas spread over nodes, when the cluster has at least 3 nodes. */
+  /** High availability (values-ha.yaml): when 3 nodes can hold the controllers (placement.ts). */
   readonly ha: boolean;
+  /** Tolerations of every control-plane workload (the chart's top-level `tolerations`). */
+  readonly tolerations: readonly Toleration[];
 }
 
-/** linkerd-control-plane values (seed 003). */
+const LINKERD_CONTROLLER_RESOURCES = { cpu: { limit: "", request: "100m" }, memory: { limit: "250Mi", request: "50Mi" } };
+
+/**
+ * Everything in the pinned linkerd-control-plane chart's values-ha.yaml (linkerd2 edge-25.4.4,
+ * charts/linkerd-control-plane/values-ha.yaml), as the seed installs it with `-f values-ha.yaml`.
+ */
+export function linkerdHaValues(): Values {
+  return {
+    // A PodDisruptionBudget for each controller: a drain never takes more than one away.
+    enablePodDisruptionBudget: true,
+    controller: { podDisruptionBudget: { maxUnavailable: 1 } },
+    deploymentStrategy: { rollingUpdate: { maxUnavailable: 1, maxSurge: "25%" } },
+    // Required anti-affinity on the hostname: each replica on its own node.
+    enablePodAntiAffinity: true,
+    proxy: { resources: { cpu: { request: "100m" }, memory: { limit: "250Mi", request: "20Mi" } } },
+    controllerReplicas: 3,
+    controllerResources: LINKERD_CONTROLLER_RESOURCES,
+    destinationResources: LINKERD_CONTROLLER_RESOURCES,
+    identityResources: { cpu: LINKERD_CONTROLLER_RESOURCES.cpu, memory: { limit: "250Mi", request: "10Mi" } },
+    heartbeatResources: LINKERD_CONTROLLER_RESOURCES,
+    proxyInjectorResources: LINKERD_CONTROLLER_RESOURCES,
+    // With three replicas the webhook can refuse instead of letting unmeshed pods through.
+    webhookFailurePolicy: "Fail",
+    spValidatorResources: LINKERD_CONTROLLER_RESOURCES,
+    // Read by `linkerd check` from the stored values.
+    highAvailability: true,
+  };
+}
+
+/** linkerd-control-plane values (seed 003): values-ha.yaml when HA, our settings on top. */
 export function linkerdControlPlaneValues(facts: LinkerdFacts): Values {
-  const values: Values = {
+  const ours: Values = {
     identityTrustAnchorsPEM: facts.trustAnchorPem,
     identity: { issuer: { scheme: "linkerd.io/tls", tls: { crtPEM: facts.issuerCertPem, keyPEM: facts.issuerKeyPem } } },
     // Talos has no nsenter for the Linkerd CNI, so proxy-init programs iptables itself and
     // must run as root (seed 003).
     proxyInit: { runAsRoot: true },
+    // Seed 003 lets the controllers onto its one control plane so three nodes hold them.
+    ...(facts.tolerations.length ? { tolerations: [...facts.tolerations] } : {}),
   };
-  if (!facts.ha) return values;
-  // The parts of the chart's values-ha.yaml that matter: replicas, spreading, strict webhooks.
-  return mergeValues(values, {
-    enablePodDisruptionBudget: true,
-    enablePodAntiAffinity: true,
-    controllerReplicas: 3,
-    webhookFailurePolicy: "Fail",
-    deploymentStrategy: { rollingUpdate: { maxUnavailable: 1, maxSurge: "25%" } },
-    // With three nodes one of them is a control plane: tolerate it so all replicas can spread.
-    controllerTolerations: [CONTROL_PLANE_TOLERATION],
-  });
+  return facts.ha ? mergeValues(linkerdHaValues(), ours) : ours;
 }
 
-/** linkerd-crds values: the Gateway API CRDs come from their own pinned release. */
+/**
+ * linkerd-crds values: the Gateway API CRDs come from their own pinned release (addons.gatewayApi),
+ * so the chart must not install its copies (`installGatewayAPI`, since edge-25.3.1).
+ */
 export function linkerdCrdsValues(): Values {
   return { installGatewayAPI: false };
 }

@@ -3,6 +3,8 @@
 import assert from "node:assert/strict";
 import pins from "../../toolchain/versions.json";
 import { ciliumValues, mergeValues, oddAtMost, rookClusterValues } from "../../components/addons/values";
+import { addonSizing } from "../../components/addons/placement";
+import { schedulingNodes } from "../../components/addons/scheduling";
 import { RecordedResource, Recorder, runProgram, runValidProgram } from "../support/mocks";
 import { committedStackConfig } from "../support/stack-files";
 
@@ -49,7 +51,8 @@ describe("add-ons: homelab (Cilium and prometheus-operator CRDs only, seed 000)"
     assert.equal(values.kubeProxyReplacement, true);
     assert.ok(!values.securityContext.capabilities.ciliumAgent.includes("SYS_MODULE"));
     assert.deepEqual(values.hubble.relay, { enabled: true }); // a worker exists: no control-plane toleration
-    assert.deepEqual(release.values, ciliumValues({ podCidr: "10.244.0.0/16", hasWorkers: true, serviceMonitors: true }));
+    assert.equal(values.operator.replicas, 2); // one control plane and one worker: one operator on each
+    assert.deepEqual(release.values, ciliumValues({ podCidr: "10.244.0.0/16", serviceMonitors: true, operatorReplicas: 2, hubbleTolerations: [] }));
   });
 
   it("gives only Cilium's namespace the privileged pod-security labels", () => {
@@ -207,8 +210,10 @@ describe("add-on switches and overrides", () => {
     assert.deepEqual(values.debug, { enabled: true });
   });
 
-  it("lets Hubble tolerate control planes when there are no workers", () => {
-    const values = ciliumValues({ podCidr: "10.244.0.0/16", hasWorkers: false, serviceMonitors: false }) as any;
+  it("lets Hubble tolerate control planes when no node is free of taints", () => {
+    const sizing = addonSizing(schedulingNodes([{ name: "cp-1", role: "controlplane" }], false));
+    assert.equal(sizing.cilium.operatorReplicas, 1);
+    const values = ciliumValues({ podCidr: "10.244.0.0/16", serviceMonitors: false, ...sizing.cilium }) as any;
     assert.deepEqual(values.hubble.relay.tolerations, [{ key: "node-role.kubernetes.io/control-plane", operator: "Exists", effect: "NoSchedule" }]);
     assert.equal(values.prometheus.serviceMonitor.enabled, false);
   });
@@ -216,7 +221,7 @@ describe("add-on switches and overrides", () => {
   it("sizes Ceph for small clusters", () => {
     assert.equal(oddAtMost(2, 3), 1);
     assert.equal(oddAtMost(5, 3), 3);
-    const single = rookClusterValues([{ name: "a", dataDisks: ["/dev/sdb"] }], false) as any;
+    const single = rookClusterValues([{ name: "a", dataDisks: ["/dev/sdb"] }], false, { tolerations: [], monCount: 1, mgrCount: 1 }) as any;
     assert.equal(single.cephClusterSpec.mon.count, 1);
     assert.deepEqual(single.cephBlockPools, []);
   });

@@ -1,0 +1,260 @@
+// Scheduling feasibility of the add-ons, before any of them exists. Pure.
+//
+// addonSizing: how many replicas each add-on gets and which taints it tolerates, from the nodes
+// that can hold its pods. addonPlacement: for the values the releases really get (derived values
+// with the stack's overrides on top), which nodes each component can run on, and a refusal for
+// every component whose replicas and anti-affinity those nodes cannot hold.
+import type { AddonSettings } from "../../config/addons";
+import { blockingTaints, CONTROL_PLANE_TAINT, describeTaint, nodesFor, SchedulingNode, Toleration, tolerationFor, tolerationsForNodes } from "./scheduling";
+import { CephSizing, ciliumValues, linkerdControlPlaneValues, mergeValues, oddAtMost, rookClusterValues, Values } from "./values";
+
+// Chart defaults the check relies on when the values leave them unset.
+/** cilium 1.17.6 values.yaml: operator.replicas 2, tolerations [{operator: Exists}], required anti-affinity on the hostname. */
+const CILIUM_OPERATOR_DEFAULT_REPLICAS = 2;
+const CILIUM_OPERATOR_DEFAULT_TOLERATIONS: Toleration[] = [{ operator: "Exists" }];
+/** linkerd-control-plane edge-25.4.4 values-ha.yaml controllerReplicas. */
+const LINKERD_HA_REPLICAS = 3;
+
+const CONTROL_PLANE_TOLERATION = tolerationFor(CONTROL_PLANE_TAINT);
+
+export interface AddonSizing {
+  readonly cilium: { readonly operatorReplicas: number; readonly hubbleTolerations: readonly Toleration[] };
+  readonly rookCeph: CephSizing;
+  readonly linkerd: { readonly ha: boolean; readonly tolerations: readonly Toleration[] };
+}
+
+/** Nothing extra when enough nodes are free of taints; else the control plane's toleration (seed 003). */
+function controlPlaneIfNeeded(nodes: readonly SchedulingNode[], wanted: number): Toleration[] {
+  return nodesFor([], nodes).length >= wanted ? [] : [CONTROL_PLANE_TOLERATION];
+}
+
+/** Replicas and tolerations sized from the nodes that can hold each add-on's pods. */
+export function addonSizing(nodes: readonly SchedulingNode[]): AddonSizing {
+  // Ceph goes wherever a data disk is, whatever that node's taints; mons and mgrs may use the same nodes.
+  const cephTolerations = tolerationsForNodes(nodes.filter((n) => n.dataDisks.length > 0));
+  const cephNodes = nodesFor(cephTolerations, nodes).length;
+  const haTolerations = controlPlaneIfNeeded(nodes, LINKERD_HA_REPLICAS);
+  const ha = nodesFor(haTolerations, nodes).length >= LINKERD_HA_REPLICAS;
+  return {
+    cilium: {
+      // The operator tolerates every taint (chart default): every node counts.
+      operatorReplicas: Math.max(1, Math.min(CILIUM_OPERATOR_DEFAULT_REPLICAS, nodes.length)),
+      hubbleTolerations: controlPlaneIfNeeded(nodes, 1),
+    },
+    rookCeph: { tolerations: cephTolerations, monCount: oddAtMost(cephNodes, 3), mgrCount: Math.max(1, Math.min(2, cephNodes)) },
+    linkerd: { ha, tolerations: ha ? haTolerations : controlPlaneIfNeeded(nodes, 1) },
+  };
+}
+
+/** What the placement check needs to know about the stack. */
+export interface PlacementInput {
+  readonly addons: AddonSettings;
+  readonly nodes: readonly SchedulingNode[];
+  readonly podCidr: string;
+}
+
+/** The values each scheduling add-on's release gets (Linkerd's certificates left empty: they place nothing). */
+export function finalAddonValues(input: PlacementInput, sizing = addonSizing(input.nodes)): { cilium: Values; rookCephCluster: Values; linkerdControlPlane: Values } {
+  const { addons } = input;
+  return {
+    cilium: mergeValues(
+      ciliumValues({ podCidr: input.podCidr, serviceMonitors: addons.prometheusOperatorCrds.enabled, ...sizing.cilium }),
+      addons.cilium.values,
+    ),
+    rookCephCluster: mergeValues(rookClusterValues(input.nodes, addons.rookCeph.blockPool, sizing.rookCeph), addons.rookCeph.clusterValues),
+    linkerdControlPlane: mergeValues(
+      linkerdControlPlaneValues({ trustAnchorPem: "", issuerCertPem: "", issuerKeyPem: "", ...sizing.linkerd }),
+      addons.linkerd.values,
+    ),
+  };
+}
+
+/** Where one component's replicas can run. */
+export interface ComponentPlacement {
+  readonly replicas: number;
+  /** Required pod anti-affinity on the hostname (or Ceph's allowMultiplePerNode: false). */
+  readonly onePerNode: boolean;
+  /** The nodes whose taints its tolerations cover. */
+  readonly nodes: readonly string[];
+}
+
+/** Per add-on, per component: the stack output `addonPlacement`. */
+export type AddonPlacement = Record<string, Record<string, ComponentPlacement>>;
+
+export interface PlacementProblem {
+  /** The config path to change, below `talos-cluster:`. */
+  readonly path: readonly (string | number)[];
+  readonly message: string;
+}
+
+const obj = (v: unknown): Values => (v && typeof v === "object" && !Array.isArray(v) ? (v as Values) : {});
+const tolerationList = (v: unknown): Toleration[] => (Array.isArray(v) ? (v as Toleration[]) : []);
+const has = (values: Values, keys: readonly string[]): boolean => {
+  let at: unknown = values;
+  for (const k of keys) {
+    if (!at || typeof at !== "object" || !(k in (at as Values))) return false;
+    at = (at as Values)[k];
+  }
+  return true;
+};
+
+/** Required anti-affinity that spreads replicas one per node. */
+function spreadsByHostname(affinity: unknown): boolean {
+  const terms = obj(obj(affinity).podAntiAffinity).requiredDuringSchedulingIgnoredDuringExecution;
+  return Array.isArray(terms) && terms.some((t) => obj(t).topologyKey === "kubernetes.io/hostname");
+}
+
+interface Demand {
+  /** Names the component in messages, e.g. "Linkerd controllers". */
+  readonly label: string;
+  readonly replicas: number;
+  readonly onePerNode: boolean;
+  readonly tolerations: readonly Toleration[];
+  /** Only these nodes are candidates (OSDs: the nodes whose disks they use). Default: every node. */
+  readonly only?: readonly string[];
+  readonly path: readonly (string | number)[];
+  /** What to do about it. */
+  readonly fix: string;
+}
+
+function place(d: Demand, nodes: readonly SchedulingNode[], problems: PlacementProblem[]): ComponentPlacement {
+  const pool = d.only ? nodes.filter((n) => d.only!.includes(n.name)) : nodes;
+  const fit = nodesFor(d.tolerations, pool);
+  const need = d.replicas <= 0 ? 0 : d.onePerNode ? d.replicas : 1;
+  if (fit.length < need) {
+    const kept = pool.filter((n) => !fit.includes(n)).map((n) => `${n.name} (${blockingTaints(d.tolerations, n).map(describeTaint).join(", ")} not tolerated)`);
+    const count = `${d.replicas} replica${d.replicas === 1 ? "" : "s"}${d.onePerNode && d.replicas > 1 ? " on different nodes" : ""}`;
+    const room = fit.length === 0 ? "no node can hold them" : `only ${fit.length} node${fit.length === 1 ? "" : "s"} can hold them (${fit.map((n) => n.name).join(", ")})`;
+    problems.push({ path: d.path, message: `${d.label}: ${count} wanted, but ${room}${kept.length ? `; kept out: ${kept.join(", ")}` : ""}; ${d.fix}` });
+  }
+  return { replicas: d.replicas, onePerNode: d.onePerNode, nodes: fit.map((n) => n.name) };
+}
+
+/**
+ * Which nodes every replica of every enabled add-on can run on, and a problem for each that
+ * cannot be placed, naming the add-on, the count and the nodes.
+ */
+export function addonPlacement(input: PlacementInput): { placement: AddonPlacement; problems: PlacementProblem[] } {
+  const { addons, nodes } = input;
+  const values = finalAddonValues(input);
+  const problems: PlacementProblem[] = [];
+  const placement: AddonPlacement = {};
+  // A problem points at the override that asked for it, else at the add-on's switch.
+  const at = (base: string[], overrides: Values, keys: string[]) => (has(overrides, keys) ? [...base, ...keys] : [base[0]!, base[1]!, "enabled"]);
+
+  if (addons.cilium.enabled) {
+    const v = values.cilium;
+    const o = addons.cilium.values;
+    const base = ["addons", "cilium", "values"];
+    const operator = obj(v.operator);
+    const out: Record<string, ComponentPlacement> = {};
+    if (operator.enabled !== false) {
+      const replicas = typeof operator.replicas === "number" ? operator.replicas : CILIUM_OPERATOR_DEFAULT_REPLICAS;
+      out.operator = place(
+        {
+          label: "Cilium operator",
+          replicas,
+          onePerNode: operator.affinity === undefined || spreadsByHostname(operator.affinity),
+          tolerations: operator.tolerations === undefined ? CILIUM_OPERATOR_DEFAULT_TOLERATIONS : tolerationList(operator.tolerations),
+          path: at(base, o, ["operator", "replicas"]),
+          fix: "lower addons.cilium.values.operator.replicas or add nodes",
+        },
+        nodes,
+        problems,
+      );
+    }
+    const hubble = obj(v.hubble);
+    for (const [key, label] of [["relay", "Hubble relay"], ["ui", "Hubble UI"]] as const) {
+      const part = obj(hubble[key]);
+      if (hubble.enabled === false || part.enabled !== true) continue;
+      out[`hubble${key === "relay" ? "Relay" : "Ui"}`] = place(
+        {
+          label,
+          replicas: typeof part.replicas === "number" ? part.replicas : 1,
+          onePerNode: false,
+          tolerations: tolerationList(part.tolerations),
+          path: at(base, o, ["hubble", key, "tolerations"]),
+          fix: `add tolerations in addons.cilium.values.hubble.${key}.tolerations or untaint a node`,
+        },
+        nodes,
+        problems,
+      );
+    }
+    placement.cilium = out;
+  }
+
+  if (addons.rookCeph.enabled) {
+    const spec = obj(values.rookCephCluster.cephClusterSpec);
+    const o = addons.rookCeph.clusterValues;
+    const base = ["addons", "rookCeph", "clusterValues"];
+    const specPath = (keys: string[]) => at(base, o, ["cephClusterSpec", ...keys]);
+    const placementSpec = obj(spec.placement);
+    // Rook appends a daemon's own placement tolerations to those of `all` (ceph.rook.io/v1 Placement.Merge).
+    const tolerationsOf = (daemon: string) => [...tolerationList(obj(placementSpec.all).tolerations), ...tolerationList(obj(placementSpec[daemon]).tolerations)];
+    const out: Record<string, ComponentPlacement> = {};
+    for (const [key, label] of [["mon", "Ceph monitors"], ["mgr", "Ceph managers"]] as const) {
+      const daemon = obj(spec[key]);
+      out[key === "mon" ? "monitors" : "managers"] = place(
+        {
+          label,
+          replicas: typeof daemon.count === "number" ? daemon.count : 0,
+          onePerNode: daemon.allowMultiplePerNode !== true,
+          tolerations: tolerationsOf(key),
+          path: specPath([key, "count"]),
+          fix: `lower cephClusterSpec.${key}.count, add nodes, or tolerate their taints in cephClusterSpec.placement`,
+        },
+        nodes,
+        problems,
+      );
+    }
+    const storage = obj(spec.storage);
+    const osdNodes = storage.useAllNodes === true ? nodes.map((n) => n.name) : (Array.isArray(storage.nodes) ? storage.nodes : []).map((n) => String(obj(n).name));
+    const unknown = osdNodes.filter((name) => !nodes.some((n) => n.name === name));
+    for (const name of unknown) {
+      problems.push({ path: specPath(["storage", "nodes"]), message: `Ceph OSDs are asked on node ${name}, which is not in talos-cluster:nodes; name one of ${nodes.map((n) => n.name).join(", ")}` });
+    }
+    // One OSD pod per disk, each bound to its node: every OSD node must take them.
+    const osd = tolerationsOf("osd");
+    const osdFit = nodesFor(osd, nodes.filter((n) => osdNodes.includes(n.name)));
+    for (const node of nodes.filter((n) => osdNodes.includes(n.name) && !osdFit.includes(n))) {
+      place(
+        { label: `Ceph OSDs on ${node.name}`, replicas: 1, onePerNode: false, tolerations: osd, only: [node.name], path: specPath(["placement"]), fix: "tolerate its taints in cephClusterSpec.placement.all or .osd" },
+        nodes,
+        problems,
+      );
+    }
+    // One OSD per listed data disk.
+    out.osds = { replicas: osdFit.reduce((sum, n) => sum + n.dataDisks.length, 0), onePerNode: false, nodes: osdFit.map((n) => n.name) };
+    // A replicated pool with failure domain `host` (Rook's default) needs as many OSD nodes as copies.
+    (Array.isArray(values.rookCephCluster.cephBlockPools) ? values.rookCephCluster.cephBlockPools : []).forEach((pool, i) => {
+      const poolSpec = obj(obj(pool).spec);
+      const size = obj(poolSpec.replicated).size;
+      if ((poolSpec.failureDomain ?? "host") === "host" && typeof size === "number" && size > osdFit.length) {
+        problems.push({
+          path: has(o, ["cephBlockPools"]) ? [...base, "cephBlockPools", i, "spec", "replicated", "size"] : ["addons", "rookCeph", "enabled"],
+          message: `Ceph block pool ${String(obj(pool).name)} keeps ${size} copies on different hosts, but only ${osdFit.length} node${osdFit.length === 1 ? "" : "s"} hold OSDs (${osdFit.map((n) => n.name).join(", ")}); lower its size or give more nodes dataDisks`,
+        });
+      }
+    });
+    placement.rookCeph = out;
+  }
+
+  if (addons.linkerd.enabled) {
+    const v = values.linkerdControlPlane;
+    placement.linkerd = {
+      controllers: place(
+        {
+          label: "Linkerd controllers (destination, identity, proxy-injector)",
+          replicas: typeof v.controllerReplicas === "number" ? v.controllerReplicas : 1,
+          onePerNode: v.enablePodAntiAffinity === true,
+          tolerations: tolerationList(v.tolerations),
+          path: at(["addons", "linkerd", "values"], addons.linkerd.values, has(addons.linkerd.values, ["controllerReplicas"]) ? ["controllerReplicas"] : ["tolerations"]),
+          fix: "lower addons.linkerd.values.controllerReplicas, add nodes, or tolerate their taints in addons.linkerd.values.tolerations",
+        },
+        nodes,
+        problems,
+      ),
+    };
+  }
+  return { placement, problems };
+}
