@@ -110,21 +110,18 @@ interface Demand {
   readonly replicas: number;
   readonly onePerNode: boolean;
   readonly tolerations: readonly Toleration[];
-  /** Only these nodes are candidates (OSDs: the nodes whose disks they use). Default: every node. */
-  readonly only?: readonly string[];
   readonly path: readonly (string | number)[];
   /** What to do about it. */
   readonly fix: string;
 }
 
 function place(d: Demand, nodes: readonly SchedulingNode[], problems: PlacementProblem[]): ComponentPlacement {
-  const pool = d.only ? nodes.filter((n) => d.only!.includes(n.name)) : nodes;
-  const fit = nodesFor(d.tolerations, pool);
+  const fit = nodesFor(d.tolerations, nodes);
   const need = d.replicas <= 0 ? 0 : d.onePerNode ? d.replicas : 1;
   if (fit.length < need) {
-    const kept = pool.filter((n) => !fit.includes(n)).map((n) => `${n.name} (${blockingTaints(d.tolerations, n).map(describeTaint).join(", ")} not tolerated)`);
+    const kept = nodes.filter((n) => !fit.includes(n)).map((n) => `${n.name} (${blockingTaints(d.tolerations, n).map(describeTaint).join(", ")} not tolerated)`);
     const count = `${d.replicas} replica${d.replicas === 1 ? "" : "s"}${d.onePerNode && d.replicas > 1 ? " on different nodes" : ""}`;
-    const room = fit.length === 0 ? "no node can hold them" : `only ${fit.length} node${fit.length === 1 ? "" : "s"} can hold them (${fit.map((n) => n.name).join(", ")})`;
+    const room = fit.length === 0 ? `no node can hold ${d.replicas === 1 ? "it" : "them"}` : `only ${fit.length} node${fit.length === 1 ? "" : "s"} can hold them (${fit.map((n) => n.name).join(", ")})`;
     problems.push({ path: d.path, message: `${d.label}: ${count} wanted, but ${room}${kept.length ? `; kept out: ${kept.join(", ")}` : ""}; ${d.fix}` });
   }
   return { replicas: d.replicas, onePerNode: d.onePerNode, nodes: fit.map((n) => n.name) };
@@ -139,8 +136,11 @@ export function addonPlacement(input: PlacementInput): { placement: AddonPlaceme
   const values = finalAddonValues(input);
   const problems: PlacementProblem[] = [];
   const placement: AddonPlacement = {};
-  // A problem points at the override that asked for it, else at the add-on's switch.
-  const at = (base: string[], overrides: Values, keys: string[]) => (has(overrides, keys) ? [...base, ...keys] : [base[0]!, base[1]!, "enabled"]);
+  // A problem points at the first override that shaped it, else at the add-on's switch.
+  const at = (base: string[], overrides: Values, ...candidates: string[][]) => {
+    const keys = candidates.find((k) => has(overrides, k));
+    return keys ? [...base, ...keys] : [base[0]!, base[1]!, "enabled"];
+  };
 
   if (addons.cilium.enabled) {
     const v = values.cilium;
@@ -156,7 +156,7 @@ export function addonPlacement(input: PlacementInput): { placement: AddonPlaceme
           replicas,
           onePerNode: operator.affinity === undefined || spreadsByHostname(operator.affinity),
           tolerations: operator.tolerations === undefined ? CILIUM_OPERATOR_DEFAULT_TOLERATIONS : tolerationList(operator.tolerations),
-          path: at(base, o, ["operator", "replicas"]),
+          path: at(base, o, ["operator", "replicas"], ["operator", "tolerations"], ["operator", "affinity"]),
           fix: "lower addons.cilium.values.operator.replicas or add nodes",
         },
         nodes,
@@ -173,7 +173,7 @@ export function addonPlacement(input: PlacementInput): { placement: AddonPlaceme
           replicas: typeof part.replicas === "number" ? part.replicas : 1,
           onePerNode: false,
           tolerations: tolerationList(part.tolerations),
-          path: at(base, o, ["hubble", key, "tolerations"]),
+          path: at(base, o, ["hubble", key, "tolerations"], ["hubble", key, "replicas"]),
           fix: `add tolerations in addons.cilium.values.hubble.${key}.tolerations or untaint a node`,
         },
         nodes,
@@ -187,7 +187,7 @@ export function addonPlacement(input: PlacementInput): { placement: AddonPlaceme
     const spec = obj(values.rookCephCluster.cephClusterSpec);
     const o = addons.rookCeph.clusterValues;
     const base = ["addons", "rookCeph", "clusterValues"];
-    const specPath = (keys: string[]) => at(base, o, ["cephClusterSpec", ...keys]);
+    const specPath = (...keys: string[][]) => at(base, o, ...keys.map((k) => ["cephClusterSpec", ...k]));
     const placementSpec = obj(spec.placement);
     // Rook appends a daemon's own placement tolerations to those of `all` (ceph.rook.io/v1 Placement.Merge).
     const tolerationsOf = (daemon: string) => [...tolerationList(obj(placementSpec.all).tolerations), ...tolerationList(obj(placementSpec[daemon]).tolerations)];
@@ -200,7 +200,7 @@ export function addonPlacement(input: PlacementInput): { placement: AddonPlaceme
           replicas: typeof daemon.count === "number" ? daemon.count : 0,
           onePerNode: daemon.allowMultiplePerNode !== true,
           tolerations: tolerationsOf(key),
-          path: specPath([key, "count"]),
+          path: specPath([key, "count"], [key, "allowMultiplePerNode"], ["placement"]),
           fix: `lower cephClusterSpec.${key}.count, add nodes, or tolerate their taints in cephClusterSpec.placement`,
         },
         nodes,
@@ -211,17 +211,17 @@ export function addonPlacement(input: PlacementInput): { placement: AddonPlaceme
     const osdNodes = storage.useAllNodes === true ? nodes.map((n) => n.name) : (Array.isArray(storage.nodes) ? storage.nodes : []).map((n) => String(obj(n).name));
     const unknown = osdNodes.filter((name) => !nodes.some((n) => n.name === name));
     for (const name of unknown) {
-      problems.push({ path: specPath(["storage", "nodes"]), message: `Ceph OSDs are asked on node ${name}, which is not in talos-cluster:nodes; name one of ${nodes.map((n) => n.name).join(", ")}` });
+      problems.push({ path: specPath(["storage"]), message: `Ceph OSDs are asked on node ${name}, which is not in talos-cluster:nodes; name one of ${nodes.map((n) => n.name).join(", ")}` });
     }
     // One OSD pod per disk, each bound to its node: every OSD node must take them.
     const osd = tolerationsOf("osd");
     const osdFit = nodesFor(osd, nodes.filter((n) => osdNodes.includes(n.name)));
     for (const node of nodes.filter((n) => osdNodes.includes(n.name) && !osdFit.includes(n))) {
-      place(
-        { label: `Ceph OSDs on ${node.name}`, replicas: 1, onePerNode: false, tolerations: osd, only: [node.name], path: specPath(["placement"]), fix: "tolerate its taints in cephClusterSpec.placement.all or .osd" },
-        nodes,
-        problems,
-      );
+      const taints = blockingTaints(osd, node).map(describeTaint).join(", ");
+      problems.push({
+        path: specPath(["placement"], ["storage"]),
+        message: `Ceph OSDs on ${node.name} (its data disks) cannot run there: ${taints} not tolerated; tolerate them in cephClusterSpec.placement.all or .osd, or drop the node from cephClusterSpec.storage.nodes`,
+      });
     }
     // One OSD per listed data disk.
     out.osds = { replicas: osdFit.reduce((sum, n) => sum + n.dataDisks.length, 0), onePerNode: false, nodes: osdFit.map((n) => n.name) };
@@ -231,8 +231,8 @@ export function addonPlacement(input: PlacementInput): { placement: AddonPlaceme
       const size = obj(poolSpec.replicated).size;
       if ((poolSpec.failureDomain ?? "host") === "host" && typeof size === "number" && size > osdFit.length) {
         problems.push({
-          path: has(o, ["cephBlockPools"]) ? [...base, "cephBlockPools", i, "spec", "replicated", "size"] : ["addons", "rookCeph", "enabled"],
-          message: `Ceph block pool ${String(obj(pool).name)} keeps ${size} copies on different hosts, but only ${osdFit.length} node${osdFit.length === 1 ? "" : "s"} hold OSDs (${osdFit.map((n) => n.name).join(", ")}); lower its size or give more nodes dataDisks`,
+          path: has(o, ["cephBlockPools"]) ? [...base, "cephBlockPools", i, "spec", "replicated", "size"] : specPath(["placement"], ["storage"]),
+          message: `Ceph block pool ${String(obj(pool).name)} keeps ${size} copies on different hosts, but ${osdFit.length === 0 ? "no node holds OSDs" : `only ${osdFit.length} node${osdFit.length === 1 ? "" : "s"} hold OSDs (${osdFit.map((n) => n.name).join(", ")})`}; lower its size or give more nodes dataDisks`,
         });
       }
     });
@@ -248,7 +248,7 @@ export function addonPlacement(input: PlacementInput): { placement: AddonPlaceme
           replicas: typeof v.controllerReplicas === "number" ? v.controllerReplicas : 1,
           onePerNode: v.enablePodAntiAffinity === true,
           tolerations: tolerationList(v.tolerations),
-          path: at(["addons", "linkerd", "values"], addons.linkerd.values, has(addons.linkerd.values, ["controllerReplicas"]) ? ["controllerReplicas"] : ["tolerations"]),
+          path: at(["addons", "linkerd", "values"], addons.linkerd.values, ["controllerReplicas"], ["tolerations"], ["enablePodAntiAffinity"]),
           fix: "lower addons.linkerd.values.controllerReplicas, add nodes, or tolerate their taints in addons.linkerd.values.tolerations",
         },
         nodes,
