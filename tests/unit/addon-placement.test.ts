@@ -9,7 +9,7 @@ import { addonsSchema } from "../../config/addons";
 import { parseStackConfig, projectConfig, StackConfigError } from "../../config/schema";
 import { committedStackConfig } from "../support/stack-files";
 
-const CP_TOLERATION = { key: "node-role.kubernetes.io/control-plane", operator: "Exists", effect: "NoSchedule" };
+const CP_TOLERATION = { key: "node-role.kubernetes.io/control-plane", operator: "Exists" as const, effect: "NoSchedule" };
 const DT = ["deepthought-cp-1", "deepthought-worker-1", "deepthought-worker-2"];
 
 const parsed = (stack: string, patches: Record<string, Record<string, unknown>> = {}) => parseStackConfig(projectConfig(committedStackConfig(stack, patches)));

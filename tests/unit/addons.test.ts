@@ -77,8 +77,35 @@ describe("add-ons: homelab (Cilium and prometheus-operator CRDs only, seed 000)"
 
 describe("add-ons: deepthought (Rook on the HDDs, Gateway API, Linkerd HA, seed 003)", () => {
   let recorder: Recorder;
+  let exports: Record<string, unknown>;
   before(async () => {
-    recorder = (await runValidProgram(committedStackConfig("deepthought"), "deepthought")).recorder;
+    ({ recorder, exports } = await runValidProgram(committedStackConfig("deepthought"), "deepthought"));
+  });
+
+  it("shows where every Ceph monitor, manager, OSD and Linkerd replica can run (stack output addonPlacement)", () => {
+    const all = ["deepthought-cp-1", "deepthought-worker-1", "deepthought-worker-2"];
+    const placement = exports.addonPlacement as any; // plain data: known in a preview
+    assert.deepEqual(placement.rookCeph, {
+      monitors: { replicas: 3, onePerNode: true, nodes: all },
+      managers: { replicas: 2, onePerNode: true, nodes: all },
+      osds: { replicas: 5, onePerNode: false, nodes: all },
+    });
+    assert.deepEqual(placement.linkerd, { controllers: { replicas: 3, onePerNode: true, nodes: all } });
+    assert.deepEqual(placement.cilium.hubbleRelay, { replicas: 1, onePerNode: false, nodes: all.slice(1) });
+  });
+
+  it("lets Ceph and the Linkerd controllers onto the control plane through the keys their charts read", () => {
+    const cp = [{ key: "node-role.kubernetes.io/control-plane", operator: "Exists", effect: "NoSchedule" }];
+    const rook = inputsOf(recorder.named("deepthought-addons-rook-ceph-cluster")).values;
+    assert.deepEqual(rook.cephClusterSpec.placement, { all: { tolerations: cp } });
+    assert.deepEqual([rook.cephClusterSpec.mon, rook.cephClusterSpec.mgr], [{ count: 3, allowMultiplePerNode: false }, { count: 2, allowMultiplePerNode: false }]);
+    const linkerd = inputsOf(recorder.named("deepthought-addons-linkerd-control-plane")).values;
+    assert.deepEqual(linkerd.tolerations, cp);
+    assert.equal("controllerTolerations" in linkerd, false);
+    // values-ha.yaml in full: resources and PDBs too
+    assert.deepEqual(linkerd.destinationResources, { cpu: { limit: "", request: "100m" }, memory: { limit: "250Mi", request: "50Mi" } });
+    assert.deepEqual(linkerd.controller, { podDisruptionBudget: { maxUnavailable: 1 } });
+    assert.equal(linkerd.highAvailability, true);
   });
 
   it("registers exactly these add-on resources", () => {
