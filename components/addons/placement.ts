@@ -88,7 +88,8 @@ export interface PlacementProblem {
 }
 
 const obj = (v: unknown): Values => (v && typeof v === "object" && !Array.isArray(v) ? (v as Values) : {});
-const tolerationList = (v: unknown): Toleration[] => (Array.isArray(v) ? (v as Toleration[]) : []);
+// Anything but an object in a tolerations list tolerates nothing (Kubernetes would refuse the pod spec).
+const tolerationList = (v: unknown): Toleration[] => (Array.isArray(v) ? v.filter((t): t is Toleration => !!t && typeof t === "object" && !Array.isArray(t)) : []);
 const has = (values: Values, keys: readonly string[]): boolean => {
   let at: unknown = values;
   for (const k of keys) {
