@@ -107,6 +107,21 @@ describe("placement: sizing from the nodes that can hold each add-on", () => {
   });
 });
 
+describe("placement: stack config to Rook and back", () => {
+  it("gives Rook a /dev/disk/by-id data disk from the stack config as the full path", () => {
+    const config = committedStackConfig("deepthought");
+    const nodes = JSON.parse(config["talos-cluster:nodes"]!);
+    nodes[2].dataDisks = ["/dev/disk/by-id/ata-WDC_WD40EFRX-68N32N0_WD-WCC7K0000000"];
+    config["talos-cluster:nodes"] = JSON.stringify(nodes);
+    const values = finalAddonValues(inputOf(parseStackConfig(projectConfig(config)))).rookCephCluster as any;
+    assert.deepEqual(values.cephClusterSpec.storage.nodes[2], { name: "deepthought-worker-2", devices: [{ name: "/dev/disk/by-id/ata-WDC_WD40EFRX-68N32N0_WD-WCC7K0000000" }] });
+  });
+
+  it("reads a tolerations override that holds no objects as tolerating nothing", () => {
+    assert.deepEqual(refusal("deepthought", { gatewayApi: { enabled: true }, linkerd: { enabled: true, values: { tolerations: [null, "x"] } } }).length, 1);
+  });
+});
+
 describe("placement: what the preview shows", () => {
   it("lists where every Cilium, Ceph and Linkerd replica of deepthought can run", () => {
     const { placement, problems } = addonPlacement(inputOf(parsed("deepthought")));
