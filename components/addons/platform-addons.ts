@@ -4,9 +4,15 @@ import pins from "../../toolchain/versions.json";
 import type { AddonSettings } from "../../config/schema";
 import { Cilium } from "./cilium";
 import { CrdManifests } from "./crd-manifests";
+import { GatewayController } from "./gateway";
+import { ciliumGatewayValues } from "./gateway-values";
 import { Linkerd } from "./linkerd";
+import { LinkerdViz } from "./linkerd-viz";
+import { linkerdEdgeRelease } from "./linkerd-viz-values";
+import { ciliumStatusScript, linkerdCheckScript } from "./post-install-check-plan";
+import { PostInstallCheck, PostInstallChecks } from "./post-install-checks";
 import { RookCeph } from "./rook-ceph";
-import type { StorageNode } from "./values";
+import { mergeValues, StorageNode } from "./values";
 
 /** Holds an input back until `ready` resolves: what uses the input then waits for the gate. */
 function gateOn(ready: pulumi.Output<string>) {
@@ -27,6 +33,8 @@ export interface PlatformAddonsArgs {
    * for, resolves when Talos reports the cluster healthy. Required.
    */
   readonly healthyAfter: (after: pulumi.Resource[]) => pulumi.Output<string>;
+  /** How long each post-install check may wait for its add-on, e.g. 10m. Default: 10m. */
+  readonly checkTimeout?: string;
 }
 
 /**
@@ -51,8 +59,12 @@ export class PlatformAddons extends pulumi.ComponentResource {
     if (addons.prometheusOperatorCrds.enabled) {
       crds.push(new CrdManifests(`${name}-prometheus-operator-crds`, { ...pins.addons.prometheusOperatorCrds, provider, gate: afterReady }, child));
     }
+    const gateway = addons.gateway.enabled ? addons.gateway : undefined;
+    // Contour's provisioned instances watch TLSRoute and TCPRoute: the experimental channel of the
+    // same Gateway API release then replaces the standard one (one source for every CRD).
+    const gatewayApiPin = gateway?.controller === "contour" ? pins.addons.gatewayApiExperimental : pins.addons.gatewayApi;
     const gatewayApi = addons.gatewayApi.enabled
-      ? new CrdManifests(`${name}-gateway-api-crds`, { ...pins.addons.gatewayApi, provider, gate: afterReady }, child)
+      ? new CrdManifests(`${name}-gateway-api-crds`, { url: gatewayApiPin.url, version: gatewayApiPin.version, provider, gate: afterReady }, child)
       : undefined;
     if (gatewayApi) crds.push(gatewayApi);
 
@@ -63,7 +75,7 @@ export class PlatformAddons extends pulumi.ComponentResource {
           {
             chart: pins.addons.cilium,
             facts: { podCidr: args.podCidr, hasWorkers: args.nodes.some((n) => n.role === "worker"), serviceMonitors: addons.prometheusOperatorCrds.enabled },
-            values: addons.cilium.values,
+            values: gateway?.controller === "cilium" ? mergeValues(ciliumGatewayValues(), addons.cilium.values) : addons.cilium.values,
             provider,
             after: ciliumAfter,
             gate: afterReady,
@@ -93,8 +105,8 @@ export class PlatformAddons extends pulumi.ComponentResource {
         child,
       );
     }
-    if (addons.linkerd.enabled) {
-      new Linkerd(
+    const linkerd = addons.linkerd.enabled
+      ? new Linkerd(
         `${name}-linkerd`,
         {
           crdsChart: pins.addons.linkerdCrds,
@@ -108,8 +120,40 @@ export class PlatformAddons extends pulumi.ComponentResource {
           gate: afterHealthy,
         },
         child,
+      )
+      : undefined;
+    // Linkerd Viz at the control plane's version, after it: its injector meshes the viz pods.
+    const linkerdVizChart = { ...pins.addons.linkerdViz, version: pins.addons.linkerdControlPlane.version };
+    const viz =
+      linkerd && addons.linkerdViz.enabled
+        ? new LinkerdViz(`${name}-linkerd-viz`, { chart: linkerdVizChart, values: addons.linkerdViz.values, provider, after: [linkerd.controlPlane], gate: afterHealthy }, child)
+        : undefined;
+    if (gateway) {
+      new GatewayController(
+        `${name}-gateway`,
+        {
+          settings: gateway,
+          contourFiles: pins.addons.contourGatewayProvisioner.files,
+          provider,
+          after: [...(gatewayApi ? [gatewayApi] : []), ...(cilium && gateway.controller === "cilium" ? [cilium.release] : [])],
+          gate: afterHealthy,
+        },
+        child,
       );
     }
+
+    // The tools' own checks, each after its add-on and only when that add-on changed.
+    const timeout = args.checkTimeout ?? "10m";
+    const checks: PostInstallCheck[] = [];
+    if (linkerd && addons.postInstallChecks.linkerd) {
+      const script = linkerdCheckScript(pins.clusterClis.linkerd as { binary: "linkerd"; install: string }, linkerdEdgeRelease(pins.addons.linkerdControlPlane.version), timeout);
+      checks.push({ role: "linkerd-check", script, releases: [linkerd.controlPlane, ...(viz ? [viz.release] : [])], gate: afterHealthy });
+    }
+    if (cilium && addons.postInstallChecks.cilium) {
+      const script = ciliumStatusScript(pins.clusterClis.cilium as { binary: "cilium"; install: string }, "cilium", timeout);
+      checks.push({ role: "cilium-status", script, releases: [cilium.release], gate: afterHealthy });
+    }
+    if (checks.length) new PostInstallChecks(`${name}-checks`, { checks, kubeconfig: args.kubeconfig }, child);
     this.registerOutputs({ healthy: this.healthy });
   }
 }
