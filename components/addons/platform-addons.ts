@@ -40,7 +40,8 @@ export interface PlatformAddonsArgs {
 /**
  * The cluster's add-ons, in order: kubeconfig -> cluster ready (Talos health, no CNI needed) ->
  * CRDs (prometheus-operator, Gateway API) -> Cilium -> cluster healthy with its CNI -> Rook
- * Ceph, Linkerd. A health gate orders what follows through the inputs it gates.
+ * Ceph, Linkerd -> Linkerd Viz, the Gateway controller -> post-install checks. A health gate
+ * orders what follows through the inputs it gates.
  */
 export class PlatformAddons extends pulumi.ComponentResource {
   public readonly provider: k8s.Provider;
@@ -105,8 +106,9 @@ export class PlatformAddons extends pulumi.ComponentResource {
         child,
       );
     }
-    const linkerd = addons.linkerd.enabled
-      ? new Linkerd(
+    let linkerd: Linkerd | undefined;
+    if (addons.linkerd.enabled) {
+      linkerd = new Linkerd(
         `${name}-linkerd`,
         {
           crdsChart: pins.addons.linkerdCrds,
@@ -120,8 +122,8 @@ export class PlatformAddons extends pulumi.ComponentResource {
           gate: afterHealthy,
         },
         child,
-      )
-      : undefined;
+      );
+    }
     // Linkerd Viz at the control plane's version, after it: its injector meshes the viz pods.
     const linkerdVizChart = { ...pins.addons.linkerdViz, version: pins.addons.linkerdControlPlane.version };
     const viz =
