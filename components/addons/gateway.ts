@@ -46,6 +46,8 @@ export class GatewayController extends pulumi.ComponentResource {
       },
       { ...child, dependsOn: classAfter },
     );
+    // No pod-security labels: Contour's provisioned Envoy runs unprivileged without host ports
+    // (its dataplane objects at v1.32.5), and Cilium's Envoy lives in Cilium's namespace.
     const namespace = new k8s.core.v1.Namespace(`${name}-namespace`, { metadata: { name: gate(settings.namespace) } }, child);
     this.gateway = new k8s.apiextensions.CustomResource(
       `${name}-gateway`,
