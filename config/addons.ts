@@ -4,6 +4,40 @@ import { z } from "zod";
 /** Helm values merged over an add-on's derived values (objects merge, lists replace). */
 const valuesOverride = z.record(z.string(), z.unknown()).default({});
 
+/** A DNS label (Gateway API SectionName, Kubernetes namespace and object names). */
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+/** Gateway API Hostname: a DNS name, optionally with one leading `*.` wildcard label; no IPs. */
+const GATEWAY_HOSTNAME = /^(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const HOSTNAME_MESSAGE = "must be a DNS name, optionally starting with '*.' (Gateway API Hostname; no IP addresses)";
+const dnsLabel = z.string().max(63).regex(DNS_LABEL, "must be a lowercase DNS label (a-z, 0-9 and '-', starting and ending alphanumeric)");
+
+/** One listener of the Gateway (Gateway API v1 Listener); cross-field rules in config/gateway-checks.ts. */
+const gatewayListener = z.strictObject({
+  /** Unique within the Gateway; routes attach to it by this name (sectionName). */
+  name: dnsLabel,
+  port: z.number().int().min(1).max(65535),
+  /** Gateway API core protocols; which ones a controller serves is checked per controller. */
+  protocol: z.enum(["HTTP", "HTTPS", "TLS", "TCP", "UDP"]),
+  /** Only requests for this host (or `*.domain`) match. Default: any host. */
+  hostname: z
+    .string()
+    .max(253)
+    .regex(GATEWAY_HOSTNAME, HOSTNAME_MESSAGE)
+    // Dotted-quad digits match the DNS pattern too; Gateway API forbids IP addresses here.
+    .refine((h) => !/^\d+\.\d+\.\d+\.\d+$/.test(h), HOSTNAME_MESSAGE)
+    .optional(),
+  /** HTTPS only: the kubernetes.io/tls Secret (in the Gateway's namespace) the listener terminates TLS with. */
+  certificateSecret: dnsLabel.optional(),
+});
+
+export const GATEWAY_DEFAULTS = {
+  enabled: false,
+  controller: "contour" as const,
+  name: "gateway",
+  namespace: "gateway",
+  listeners: [{ name: "http", port: 80, protocol: "HTTP" as const }],
+};
+
 export const addonsSchema = z.strictObject({
   /** prometheus-operator CRDs, before Cilium so its ServiceMonitors apply (seeds 000/001). Default: on. */
   prometheusOperatorCrds: z.strictObject({ enabled: z.boolean().default(true) }).default({ enabled: true }),
@@ -30,6 +64,31 @@ export const addonsSchema = z.strictObject({
       values: valuesOverride,
     })
     .default({ enabled: false, trustAnchorValidityHours: 87600, issuerValidityHours: 8760, values: {} }),
+  /** Linkerd Viz (seed 003), at the Linkerd control plane's version; needs linkerd. Default: off. */
+  linkerdViz: z.strictObject({ enabled: z.boolean().default(false), values: valuesOverride }).default({ enabled: false, values: {} }),
+  /**
+   * A Gateway API controller with one GatewayClass and one Gateway (seed 003). contour: Contour's
+   * Gateway provisioner (seed 003); cilium: Cilium's own Gateway API support. Default: off, contour.
+   */
+  gateway: z
+    .strictObject({
+      enabled: z.boolean().default(GATEWAY_DEFAULTS.enabled),
+      controller: z.enum(["contour", "cilium"]).default(GATEWAY_DEFAULTS.controller),
+      /** The Gateway's name. Default: gateway. */
+      name: dnsLabel.default(GATEWAY_DEFAULTS.name),
+      /** The namespace the Gateway (and, for Contour, its Envoy) lives in, created here. Default: gateway. */
+      namespace: dnsLabel.default(GATEWAY_DEFAULTS.namespace),
+      /** Default: one plain HTTP listener on port 80. */
+      listeners: z.array(gatewayListener).min(1).max(64).default(GATEWAY_DEFAULTS.listeners),
+    })
+    .default(GATEWAY_DEFAULTS),
+  /**
+   * `up` steps after the add-on changed: `linkerd check` (linkerd, linkerdViz) and
+   * `cilium status --wait` (cilium). They need the linkerd and cilium CLIs on PATH. Default: both on.
+   */
+  postInstallChecks: z
+    .strictObject({ linkerd: z.boolean().default(true), cilium: z.boolean().default(true) })
+    .default({ linkerd: true, cilium: true }),
 });
 
 

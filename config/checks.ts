@@ -3,6 +3,7 @@
 import { Ctx, issue, Path, record, str } from "./check-helpers";
 import { checkBackupAndRecovery } from "./backup";
 import { checkConfigContract } from "./contract-checks";
+import { checkGatewayAndViz } from "./gateway-checks";
 import { checkHetznerLimits } from "./hetzner-checks";
 import { Cidr, contains, overlaps, parseCidr, parseIpv4 } from "./ip";
 import { checkCertificates, checkNodeRules } from "./node-checks";
@@ -28,6 +29,7 @@ export function crossFieldChecks(value: unknown, ctx: Ctx): void {
   checkNetworks(cluster, nodes, ctx);
   checkDisks(nodes, ctx);
   checkAddons(record(root.addons), cluster, nodes, ctx);
+  checkGatewayAndViz(record(root.addons), ctx);
   checkNodeRules(root, cluster, nodes, ctx);
   checkCertificates(record(root.addons), ctx);
   checkConfigContract(root, cluster, ctx);

@@ -4,11 +4,17 @@ import pins from "../../toolchain/versions.json";
 import type { AddonSettings } from "../../config/schema";
 import { Cilium } from "./cilium";
 import { CrdManifests } from "./crd-manifests";
+import { GatewayController } from "./gateway";
+import { ciliumGatewayValues } from "./gateway-values";
 import { Linkerd } from "./linkerd";
+import { LinkerdViz } from "./linkerd-viz";
+import { linkerdEdgeRelease } from "./linkerd-viz-values";
 import { AddonPlacement, addonPlacement, addonSizing } from "./placement";
+import { ciliumStatusScript, linkerdCheckScript } from "./post-install-check-plan";
+import { PostInstallCheck, PostInstallChecks } from "./post-install-checks";
 import { RookCeph } from "./rook-ceph";
 import { schedulingNodes } from "./scheduling";
-import type { StorageNode } from "./values";
+import { mergeValues, StorageNode } from "./values";
 
 /** Holds an input back until `ready` resolves: what uses the input then waits for the gate. */
 function gateOn(ready: pulumi.Output<string>) {
@@ -32,12 +38,15 @@ export interface PlatformAddonsArgs {
    * for, resolves when Talos reports the cluster healthy. Required.
    */
   readonly healthyAfter: (after: pulumi.Resource[]) => pulumi.Output<string>;
+  /** How long each post-install check may wait for its add-on, e.g. 10m. Default: 10m. */
+  readonly checkTimeout?: string;
 }
 
 /**
  * The cluster's add-ons, in order: kubeconfig -> cluster ready (Talos health, no CNI needed) ->
  * CRDs (prometheus-operator, Gateway API) -> Cilium -> cluster healthy with its CNI -> Rook
- * Ceph, Linkerd. A health gate orders what follows through the inputs it gates.
+ * Ceph, Linkerd -> Linkerd Viz, the Gateway controller -> post-install checks. A health gate
+ * orders what follows through the inputs it gates.
  */
 export class PlatformAddons extends pulumi.ComponentResource {
   public readonly provider: k8s.Provider;
@@ -62,8 +71,12 @@ export class PlatformAddons extends pulumi.ComponentResource {
     if (addons.prometheusOperatorCrds.enabled) {
       crds.push(new CrdManifests(`${name}-prometheus-operator-crds`, { ...pins.addons.prometheusOperatorCrds, provider, gate: afterReady }, child));
     }
+    const gateway = addons.gateway.enabled ? addons.gateway : undefined;
+    // Contour's provisioned instances watch TLSRoute and TCPRoute: the experimental channel of the
+    // same Gateway API release then replaces the standard one (one source for every CRD).
+    const gatewayApiPin = gateway?.controller === "contour" ? pins.addons.gatewayApiExperimental : pins.addons.gatewayApi;
     const gatewayApi = addons.gatewayApi.enabled
-      ? new CrdManifests(`${name}-gateway-api-crds`, { ...pins.addons.gatewayApi, provider, gate: afterReady }, child)
+      ? new CrdManifests(`${name}-gateway-api-crds`, { url: gatewayApiPin.url, version: gatewayApiPin.version, provider, gate: afterReady }, child)
       : undefined;
     if (gatewayApi) crds.push(gatewayApi);
 
@@ -74,7 +87,7 @@ export class PlatformAddons extends pulumi.ComponentResource {
           {
             chart: pins.addons.cilium,
             facts: { podCidr: args.podCidr, serviceMonitors: addons.prometheusOperatorCrds.enabled, ...sizing.cilium },
-            values: addons.cilium.values,
+            values: gateway?.controller === "cilium" ? mergeValues(ciliumGatewayValues(), addons.cilium.values) : addons.cilium.values,
             provider,
             after: ciliumAfter,
             gate: afterReady,
@@ -105,8 +118,9 @@ export class PlatformAddons extends pulumi.ComponentResource {
         child,
       );
     }
+    let linkerd: Linkerd | undefined;
     if (addons.linkerd.enabled) {
-      new Linkerd(
+      linkerd = new Linkerd(
         `${name}-linkerd`,
         {
           crdsChart: pins.addons.linkerdCrds,
@@ -123,6 +137,38 @@ export class PlatformAddons extends pulumi.ComponentResource {
         child,
       );
     }
+    // Linkerd Viz at the control plane's version, after it: its injector meshes the viz pods.
+    const linkerdVizChart = { ...pins.addons.linkerdViz, version: pins.addons.linkerdControlPlane.version };
+    const viz =
+      linkerd && addons.linkerdViz.enabled
+        ? new LinkerdViz(`${name}-linkerd-viz`, { chart: linkerdVizChart, values: addons.linkerdViz.values, provider, after: [linkerd.controlPlane], gate: afterHealthy }, child)
+        : undefined;
+    if (gateway) {
+      new GatewayController(
+        `${name}-gateway`,
+        {
+          settings: gateway,
+          contourFiles: pins.addons.contourGatewayProvisioner.files,
+          provider,
+          after: [...(gatewayApi ? [gatewayApi] : []), ...(cilium && gateway.controller === "cilium" ? [cilium.release] : [])],
+          gate: afterHealthy,
+        },
+        child,
+      );
+    }
+
+    // The tools' own checks, each after its add-on and only when that add-on changed.
+    const timeout = args.checkTimeout ?? "10m";
+    const checks: PostInstallCheck[] = [];
+    if (linkerd && addons.postInstallChecks.linkerd) {
+      const script = linkerdCheckScript(pins.clusterClis.linkerd as { binary: "linkerd"; install: string }, linkerdEdgeRelease(pins.addons.linkerdControlPlane.version), timeout);
+      checks.push({ role: "linkerd-check", script, releases: [linkerd.controlPlane, ...(viz ? [viz.release] : [])], gate: afterHealthy });
+    }
+    if (cilium && addons.postInstallChecks.cilium) {
+      const script = ciliumStatusScript(pins.clusterClis.cilium as { binary: "cilium"; install: string }, "cilium", timeout);
+      checks.push({ role: "cilium-status", script, releases: [cilium.release], gate: afterHealthy });
+    }
+    if (checks.length) new PostInstallChecks(`${name}-checks`, { checks, kubeconfig: args.kubeconfig }, child);
     this.registerOutputs({ healthy: this.healthy, placement: this.placement });
   }
 }

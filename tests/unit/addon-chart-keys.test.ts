@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import chartKeys from "../../components/addons/chart-value-keys.json";
 import pins from "../../toolchain/versions.json";
 import { addonSizing, finalAddonValues } from "../../components/addons/placement";
+import { ciliumGatewayValues } from "../../components/addons/gateway-values";
 import { schedulingNodes } from "../../components/addons/scheduling";
 import { ciliumValues, linkerdControlPlaneValues, linkerdCrdsValues, rookClusterValues, rookOperatorValues, Values } from "../../components/addons/values";
 import { parseStackConfig, projectConfig } from "../../config/schema";
@@ -72,6 +73,8 @@ describe("add-on values against the pinned charts' own keys", () => {
       assert.deepEqual(unknownKeys("rookCephCluster", rookClusterValues(nodes, true, sizing.rookCeph)), []);
     }
     assert.deepEqual(unknownKeys("rookCeph", rookOperatorValues()), []);
+    // what gateway.controller: cilium merges under the Cilium values
+    assert.deepEqual(unknownKeys("cilium", ciliumGatewayValues()), []);
     assert.deepEqual(unknownKeys("linkerdCrds", linkerdCrdsValues()), []);
     for (const ha of [true, false]) {
       assert.deepEqual(unknownKeys("linkerdControlPlane", linkerdControlPlaneValues({ trustAnchorPem: "A", issuerCertPem: "C", issuerKeyPem: "K", ha, tolerations: [CP_TOLERATION] })), [], `ha ${ha}`);

@@ -126,6 +126,9 @@ describe("add-ons: deepthought (Rook on the HDDs, Gateway API, Linkerd HA, seed 
       "tls:index/selfSignedCert:SelfSignedCert": 1,
       "tls:index/certRequest:CertRequest": 1,
       "tls:index/locallySignedCert:LocallySignedCert": 1,
+      // linkerd check and cilium status (tests/unit/gateway-addons.test.ts)
+      "talos-cluster:addons:PostInstallChecks": 1,
+      "command:local:Command": 2,
     });
   });
 

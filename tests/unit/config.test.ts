@@ -53,6 +53,9 @@ describe("stack config", () => {
         gatewayApi: { enabled: false },
         rookCeph: { enabled: false, blockPool: true, operatorValues: {}, clusterValues: {} },
         linkerd: { enabled: false, trustAnchorValidityHours: 87600, issuerValidityHours: 8760, values: {} },
+        linkerdViz: { enabled: false, values: {} },
+        gateway: { enabled: false, controller: "contour", name: "gateway", namespace: "gateway", listeners: [{ name: "http", port: 80, protocol: "HTTP" }] },
+        postInstallChecks: { linkerd: true, cilium: true },
       },
       nodes: [
         {
@@ -105,6 +108,9 @@ describe("stack config", () => {
       gatewayApi: { enabled: true },
       rookCeph: { enabled: true, blockPool: false, operatorValues: { monitoring: { enabled: true } }, clusterValues: { toolbox: { enabled: false } } },
       linkerd: { enabled: true, trustAnchorValidityHours: 1000, issuerValidityHours: 100, values: { controllerReplicas: 2 } },
+      linkerdViz: { enabled: false, values: {} },
+      gateway: { enabled: false, controller: "contour", name: "gateway", namespace: "gateway", listeners: [{ name: "http", port: 80, protocol: "HTTP" }] },
+      postInstallChecks: { linkerd: true, cilium: true },
     });
     assert.deepEqual(config.nodes[0], {
       name: "cp-1",

@@ -62,7 +62,9 @@ describe("program: homelab stack (seeds 000/001)", () => {
       // then one config rollout step per node (tests/unit/rollout.test.ts)
       "talos-cluster:day2:Upgrades": 1,
       "talos-cluster:day2:ConfigRollout": 1,
-      "command:local:Command": 5,
+      // and the post-install `cilium status` check (tests/unit/gateway-addons.test.ts)
+      "talos-cluster:addons:PostInstallChecks": 1,
+      "command:local:Command": 6,
     });
   });
 

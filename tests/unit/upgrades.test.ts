@@ -10,7 +10,8 @@ const COMMAND = "command:local:Command";
 
 const oxide = (cluster: Record<string, unknown> = {}) => hetznerStackConfig(undefined, cluster);
 const inputs = (r: RecordedResource) => r.inputs as Record<string, string>;
-const steps = (recorder: Recorder) => recorder.ofType(COMMAND);
+/** The day-2 steps (not the add-ons' post-install checks, tests/unit/gateway-addons.test.ts). */
+const steps = (recorder: Recorder) => recorder.ofType(COMMAND).filter((c) => !c.name.includes("-addons-checks-"));
 /** The OS and Kubernetes steps, without the config rollouts after them (tests/unit/rollout.test.ts). */
 const upgradeSteps = (recorder: Recorder) => steps(recorder).filter((s) => !s.name.endsWith("-rollout"));
 const oxideMembers = { controlPlanes: ["10.0.1.11", "10.0.1.12", "10.0.1.13"], workers: ["10.0.1.61", "10.0.1.62"] };
