@@ -25,8 +25,19 @@ describe("engine: preview of the committed example stacks", function () {
     { name: "e2e", creates: 26, types: [...core, ...addonCore.filter((t) => t !== "kubernetes:yaml/v2:ConfigFile")], names: ["e2e-addons-cilium-release", "e2e-cp-1-apply", "e2e-worker-1-upgrade", "e2e-upgrades-kubernetes"] },
     {
       name: "deepthought",
-      creates: 51,
-      types: [...core, ...addonCore, "tls:index:PrivateKey", "tls:index:SelfSignedCert", "tls:index:CertRequest", "tls:index:LocallySignedCert"],
+      // with Linkerd Viz and the Contour Gateway (provisioner files, GatewayClass, Gateway) of seed 003
+      creates: 59,
+      types: [
+        ...core,
+        ...addonCore,
+        "tls:index:PrivateKey",
+        "tls:index:SelfSignedCert",
+        "tls:index:CertRequest",
+        "tls:index:LocallySignedCert",
+        "kubernetes:yaml/v2:ConfigGroup",
+        "kubernetes:gateway.networking.k8s.io/v1:GatewayClass",
+        "kubernetes:gateway.networking.k8s.io/v1:Gateway",
+      ],
       names: [
         "deepthought-addons-gateway-api-crds-manifests",
         "deepthought-addons-cilium-release",
@@ -34,6 +45,9 @@ describe("engine: preview of the committed example stacks", function () {
         "deepthought-addons-rook-ceph-cluster",
         "deepthought-addons-linkerd-crds",
         "deepthought-addons-linkerd-control-plane",
+        "deepthought-addons-linkerd-viz-release",
+        "deepthought-addons-gateway-class",
+        "deepthought-addons-gateway-gateway",
       ],
     },
     {

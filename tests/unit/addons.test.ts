@@ -75,7 +75,7 @@ describe("add-ons: homelab (Cilium and prometheus-operator CRDs only, seed 000)"
   });
 });
 
-describe("add-ons: deepthought (Rook on the HDDs, Gateway API, Linkerd HA, seed 003)", () => {
+describe("add-ons: deepthought (Rook on the HDDs, Linkerd HA and Viz, Contour Gateway, seed 003)", () => {
   let recorder: Recorder;
   let exports: Record<string, unknown>;
   before(async () => {
@@ -120,12 +120,20 @@ describe("add-ons: deepthought (Rook on the HDDs, Gateway API, Linkerd HA, seed 
       "talos-cluster:addons:RookCeph": 1,
       "talos-cluster:addons:Linkerd": 1,
       "talos-cluster:addons:LinkerdIdentity": 1,
-      [NAMESPACE]: 3,
-      [RELEASE]: 5,
+      // cilium, rook-ceph, linkerd, linkerd-viz, and the Gateway's own
+      [NAMESPACE]: 5,
+      // cilium, rook operator and cluster, linkerd CRDs and control plane, linkerd-viz
+      [RELEASE]: 6,
       "tls:index/privateKey:PrivateKey": 2,
       "tls:index/selfSignedCert:SelfSignedCert": 1,
       "tls:index/certRequest:CertRequest": 1,
       "tls:index/locallySignedCert:LocallySignedCert": 1,
+      "talos-cluster:addons:LinkerdViz": 1,
+      // Contour's Gateway provisioner files, its GatewayClass and the Gateway (seed 003)
+      "talos-cluster:addons:GatewayController": 1,
+      "kubernetes:yaml/v2:ConfigGroup": 1,
+      "kubernetes:gateway.networking.k8s.io/v1:GatewayClass": 1,
+      "kubernetes:gateway.networking.k8s.io/v1:Gateway": 1,
       // linkerd check and cilium status (tests/unit/gateway-addons.test.ts)
       "talos-cluster:addons:PostInstallChecks": 1,
       "command:local:Command": 2,
@@ -135,12 +143,18 @@ describe("add-ons: deepthought (Rook on the HDDs, Gateway API, Linkerd HA, seed 
   it("labels exactly the namespaces that need host access", () => {
     assert.deepEqual(
       recorder.ofType(NAMESPACE).map((n) => inputsOf(n).metadata).sort((a, b) => a.name.localeCompare(b.name)),
-      ["cilium", "linkerd", "rook-ceph"].map((name) => ({ name, labels: PRIVILEGED })),
+      [
+        { name: "cilium", labels: PRIVILEGED },
+        { name: "gateway" }, // Contour and Envoy run unprivileged: the cluster default
+        { name: "linkerd", labels: PRIVILEGED },
+        { name: "linkerd-viz", labels: { ...PRIVILEGED, "linkerd.io/extension": "viz" } },
+        { name: "rook-ceph", labels: PRIVILEGED },
+      ],
     );
   });
 
-  it("applies the pinned Gateway API standard channel", () => {
-    assert.deepEqual(inputsOf(recorder.named("deepthought-addons-gateway-api-crds-manifests")), { file: pins.addons.gatewayApi.url });
+  it("applies the pinned Gateway API experimental channel, which Contour's Gateway provisioner watches", () => {
+    assert.deepEqual(inputsOf(recorder.named("deepthought-addons-gateway-api-crds-manifests")), { file: pins.addons.gatewayApiExperimental.url });
   });
 
   it("installs the Rook operator, then a cluster on exactly the listed data disks", () => {
