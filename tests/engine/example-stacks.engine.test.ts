@@ -25,7 +25,8 @@ describe("engine: preview of the committed example stacks", function () {
     { name: "e2e", creates: 26, types: [...core, ...addonCore.filter((t) => t !== "kubernetes:yaml/v2:ConfigFile")], names: ["e2e-addons-cilium-release", "e2e-cp-1-apply", "e2e-worker-1-upgrade", "e2e-upgrades-kubernetes"] },
     {
       name: "deepthought",
-      creates: 48,
+      // with the DataDiskWipes component and one wipe step per data disk (5)
+      creates: 54,
       types: [...core, ...addonCore, "tls:index:PrivateKey", "tls:index:SelfSignedCert", "tls:index:CertRequest", "tls:index:LocallySignedCert"],
       names: [
         "deepthought-addons-gateway-api-crds-manifests",
@@ -34,6 +35,8 @@ describe("engine: preview of the committed example stacks", function () {
         "deepthought-addons-rook-ceph-cluster",
         "deepthought-addons-linkerd-crds",
         "deepthought-addons-linkerd-control-plane",
+        "deepthought-disk-wipes",
+        "deepthought-worker-2-wipe-sdb",
       ],
     },
     {

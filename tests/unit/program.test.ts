@@ -108,7 +108,11 @@ describe("program: homelab stack (seeds 000/001)", () => {
     { machine: { install: { image: exports.installerImage } } },
     { machine: { kubelet: { extraConfig: { systemReserved: { memory: "512Mi" }, kubeReserved: { memory: "512Mi" }, evictionHard: { "memory.available": "256Mi" } } } } },
   ];
-  const allLayer = [{ machine: { sysctls: { "vm.max_map_count": "262144" } } }]; // patches/all/10-sysctls.yaml
+  const allLayer = [
+    { machine: { sysctls: { "vm.max_map_count": "262144" } } }, // patches/all/10-sysctls.yaml
+    // patches/all/20-kubelet-eviction.yaml
+    { machine: { kubelet: { extraConfig: { evictionHard: { "nodefs.available": "10%", "nodefs.inodesFree": "5%", "imagefs.available": "15%", "imagefs.inodesFree": "5%" } } } } },
+  ];
   const synologyLayer = [{ machine: { install: { extraKernelArgs: ["vga=792"] } } }]; // patches/platform/synology-vm/10-console.yaml
   const patchesOf = (call: { inputs: Record<string, unknown> }) => (call.inputs.configPatches as string[]).map((p) => YAML.parse(p));
   const nodeRender = (hostname: string) =>
@@ -151,7 +155,7 @@ describe("program: homelab stack (seeds 000/001)", () => {
         node: address,
         endpoint: address,
         clientConfiguration: { caCertificate: "ca", clientCertificate: "crt", clientKey: "tales-config-secrets-client-key" },
-        machineConfigurationInput: `rendered ${role} config (8 patches, ${renderHash(nodeRender(name!).inputs)})`,
+        machineConfigurationInput: `rendered ${role} config (9 patches, ${renderHash(nodeRender(name!).inputs)})`,
         applyMode: "auto",
         onDestroy: { graceful: true, reset: true, reboot: false },
         timeouts: { create: "10m", update: "10m" },
