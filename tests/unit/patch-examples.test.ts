@@ -3,7 +3,6 @@
 // machinery v1.14.1 rules the program's validation gate uses).
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import fs from "node:fs";
 import path from "node:path";
 import pins from "../../toolchain/versions.json";
 import { clusterPatches, kernelArgsOf, nodePatch, toYaml } from "../../components/talos/patches";
