@@ -8,6 +8,7 @@ import { ClusterUpgrades } from "./components/day2/cluster-upgrades";
 import { ConfigRollout } from "./components/day2/config-rollout";
 import { HetznerCloud } from "./components/hetzner/hetzner-cloud";
 import { patchFileProblems, talosConfigCheck } from "./components/talos/config-validation";
+import { DataDiskWipes } from "./components/talos/data-disk-wipes";
 import { TalosCluster } from "./components/talos/talos-cluster";
 import { recoverySource } from "./config/backup";
 import { readPatchFiles } from "./config/patch-files";
@@ -89,6 +90,21 @@ const rollout =
     after: [upgrades.kubernetes],
   });
 
+// Rook's data disks new to the stack (dataDisks[].wipe, default true), wiped once after every
+// node is at its target config and before any add-on (seed 003); none without Rook.
+const wipeNodes = config.addons.rookCeph.enabled ? config.nodes.map((n, i) => ({ ...n, apply: cluster.nodes[i]?.apply })).filter((n) => n.wipeDisks.length && n.apply) : [];
+const wipes =
+  bootstrap &&
+  rollout &&
+  wipeNodes.length > 0 &&
+  new DataDiskWipes(`${config.cluster.name}-disk-wipes`, {
+    nodes: wipeNodes.map((n) => ({ name: n.name, address: n.address, installDisk: n.installDisk, wipeDisks: n.wipeDisks, apply: n.apply! })),
+    timeout: config.cluster.talosApiTimeout,
+    talosconfig: cluster.talosconfig,
+    kubeconfig: bootstrap.kubeconfig,
+    after: rollout.done,
+  });
+
 // Add-ons need the cluster's kubeconfig, so only a stack that bootstraps its cluster has them.
 const addons =
   bootstrap &&
@@ -100,7 +116,7 @@ const addons =
     nodes: config.nodes,
     allowSchedulingOnControlPlanes: config.cluster.allowSchedulingOnControlPlanes,
     // Talos-level health (no CNI yet) once every node is at its target.
-    clusterReady: bootstrap.healthyAfter([...rollout.done], true),
+    clusterReady: bootstrap.healthyAfter([...rollout.done, ...(wipes ? wipes.steps : [])], true),
     healthyAfter: (after) => bootstrap.healthyAfter(after, false),
   });
 

@@ -167,10 +167,14 @@ function checkHetzner(hetzner: Record<string, unknown>, cluster: Record<string, 
 function checkDisks(nodes: Record<string, unknown>[], ctx: Ctx) {
   nodes.forEach((node, i) => {
     const install = str(node.installDisk) ?? "/dev/sda";
-    const data = Array.isArray(node.dataDisks) ? node.dataDisks : [];
+    // A data disk is a path or {path, wipe}: the path is what must differ from the install disk.
+    const raw: unknown[] = Array.isArray(node.dataDisks) ? node.dataDisks : [];
+    const data = raw.map((d) => (typeof d === "string" ? d : str(record(d).path)));
     data.forEach((d, j) => {
-      if (d === install) issue(ctx, ["nodes", i, "dataDisks", j], `${install} is the install disk; data disks must be other disks`);
-      else if (typeof d === "string" && data.indexOf(d) < j) issue(ctx, ["nodes", i, "dataDisks", j], `${d} is listed twice (first as dataDisks[${data.indexOf(d)}])`);
+      const at = typeof raw[j] === "string" ? ["nodes", i, "dataDisks", j] : ["nodes", i, "dataDisks", j, "path"];
+      // Never the install disk: a wipe (dataDisks[].wipe) or Rook would destroy the OS.
+      if (d === install) issue(ctx, at, `${install} is the install disk; data disks must be other disks`);
+      else if (d !== undefined && data.indexOf(d) < j) issue(ctx, at, `${d} is listed twice (first as dataDisks[${data.indexOf(d)}])`);
     });
   });
 }

@@ -129,6 +129,13 @@ const staticNetworkSchema = z.strictObject({
   nameservers: z.array(hostAddress).optional(),
 });
 
+/** A data disk with its settings; a plain path means `{path, wipe: true}`. */
+const dataDiskSchema = z.strictObject({
+  path: diskPath,
+  /** Wipe the disk once, when it is new to the stack, before Rook uses it. Default: true. */
+  wipe: z.boolean().default(true),
+});
+
 const nodeSchema = z.strictObject({
   /** Hostname and Kubernetes node name. */
   name: dnsLabel,
@@ -138,8 +145,13 @@ const nodeSchema = z.strictObject({
   address: nodeAddress,
   /** Disk Talos installs to. Default: /dev/sda. */
   installDisk: diskPath.default("/dev/sda"),
-  /** Disks left to storage (e.g. Rook Ceph); never the install disk. Default: none. */
-  dataDisks: z.array(diskPath).default([]),
+  /**
+   * Disks left to storage (e.g. Rook Ceph); never the install disk. Each is a path, or
+   * `{path, wipe}`: `wipe` (default true) wipes the disk once, when it is new to the stack (its
+   * node enrolled or the disk added), before Rook first uses it (seed 003); never on later runs.
+   * Set `wipe: false` for a disk whose data must survive (e.g. OSDs of this cluster). Default: none.
+   */
+  dataDisks: z.array(z.union([diskPath, dataDiskSchema], { error: "must be a device path like /dev/sdb, or {path: /dev/sdb, wipe: false}" })).default([]),
   /** Static addressing instead of DHCP. Default: DHCP. */
   network: staticNetworkSchema.optional(),
   labels: labels.default({}),
@@ -194,6 +206,12 @@ export type { AddonSettings } from "./addons";
 export type { BackupSettings } from "./backup";
 export type { HetznerSettings } from "./hetzner";
 
+/** A node's data disks as paths, and the ones to wipe once when new to the stack (config/schema.ts dataDisks). */
+export function dataDiskSettings(disks: readonly (string | { path: string; wipe: boolean })[]): { dataDisks: string[]; wipeDisks: string[] } {
+  const entries = disks.map((d) => (typeof d === "string" ? { path: d, wipe: true } : d));
+  return { dataDisks: entries.map((d) => d.path), wipeDisks: entries.filter((d) => d.wipe).map((d) => d.path) };
+}
+
 /** Defaults that depend on other fields, filled once validation passed. */
 function deriveDefaults(input: RawStackConfig) {
   const { hcloudToken, ...raw } = input;
@@ -215,7 +233,12 @@ function deriveDefaults(input: RawStackConfig) {
       allowSchedulingOnControlPlanes: raw.cluster.allowSchedulingOnControlPlanes ?? workers.length === 0,
     },
     imageFactory: { ...raw.imageFactory, extensions: [...extensions].sort() },
-    nodes: nodes.map((n) => ({ ...n, network: n.network && { ...n.network, nameservers: n.network.nameservers ?? [n.network.gateway] } })),
+    nodes: nodes.map((n) => ({
+      ...n,
+      network: n.network && { ...n.network, nameservers: n.network.nameservers ?? [n.network.gateway] },
+      // Paths only (what Rook and the checks read); the disks to wipe once are listed apart.
+      ...dataDiskSettings(n.dataDisks),
+    })),
   };
 }
 
@@ -251,6 +274,12 @@ function formatIssues(issue: z.core.$ZodIssue): string[] {
   if (issue.code === "invalid_type" && issue.message.endsWith("received undefined")) return [`${formatPath(issue.path)}: required`];
   // A bad record key (labels, taints) carries the key schema's own message inside.
   if (issue.code === "invalid_key") return [`${formatPath(issue.path)}: ${issue.issues[0]?.message ?? issue.message}`];
+  // A union (e.g. a data disk: a path or {path, wipe}) whose input has the shape of one option:
+  // that option's own problems, with their paths, rather than the union's summary.
+  if (issue.code === "invalid_union") {
+    const fitting = issue.errors.find((errors) => errors.length && !errors.every((e) => e.code === "invalid_type" && e.path.length === 0));
+    if (fitting) return fitting.flatMap((e) => formatIssues({ ...e, path: [...issue.path, ...e.path] } as z.core.$ZodIssue));
+  }
   if (issue.code === "invalid_value") return [`${formatPath(issue.path)}: must be one of ${issue.values.map((v) => JSON.stringify(v)).join(", ")}`];
   return [`${formatPath(issue.path)}: ${issue.message}`];
 }

@@ -23,8 +23,18 @@ export interface StepScripts {
   readonly environment?: Readonly<Record<string, pulumi.Input<string>>>;
 }
 
-/** A command step under `parent`, after `after`, with the configs only in its secret environment. */
-export function commandStep(name: string, access: ClusterAccess, scripts: StepScripts, parent: pulumi.Resource, after: readonly pulumi.Resource[]): command.local.Command {
+/**
+ * A command step under `parent`, after `after`, with the configs only in its secret environment.
+ * `ignoreChanges` (default none) keeps those inputs from ever running `update`.
+ */
+export function commandStep(
+  name: string,
+  access: ClusterAccess,
+  scripts: StepScripts,
+  parent: pulumi.Resource,
+  after: readonly pulumi.Resource[],
+  ignoreChanges: readonly string[] = [],
+): command.local.Command {
   return new command.local.Command(
     name,
     {
@@ -34,6 +44,6 @@ export function commandStep(name: string, access: ClusterAccess, scripts: StepSc
       interpreter: ["/bin/sh", "-c"],
       addPreviousOutputInEnv: false,
     },
-    { parent, dependsOn: [...after] },
+    { parent, dependsOn: [...after], ...(ignoreChanges.length ? { ignoreChanges: [...ignoreChanges] } : {}) },
   );
 }

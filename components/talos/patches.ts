@@ -48,6 +48,8 @@ export function clusterPatches(input: ClusterPatchInput): object[] {
           extraConfig: {
             systemReserved: { memory: input.kubeletReservations.systemMemory },
             kubeReserved: { memory: input.kubeletReservations.kubeMemory },
+            // Only the memory threshold comes from the stack; the kubelet then unsets every other
+            // default, so patches/all/20-kubelet-eviction.yaml restores them (merged key by key).
             evictionHard: { "memory.available": input.kubeletReservations.evictionMemory },
           },
         },

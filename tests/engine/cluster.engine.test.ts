@@ -102,7 +102,8 @@ describe("engine: secrets and machine configs rendered, no node touched", functi
       assert.deepEqual(config.machine.kubelet.extraConfig, {
         systemReserved: { memory: "512Mi" },
         kubeReserved: { memory: "512Mi" },
-        evictionHard: { "memory.available": "256Mi" },
+        // the stack's memory threshold merged with patches/all/20-kubelet-eviction.yaml
+        evictionHard: { "memory.available": "256Mi", "nodefs.available": "10%", "nodefs.inodesFree": "5%", "imagefs.available": "15%", "imagefs.inodesFree": "5%" },
       });
       // patches/all/10-sysctls.yaml
       assert.equal(config.machine.sysctls["vm.max_map_count"], "262144");

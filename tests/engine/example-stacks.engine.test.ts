@@ -25,8 +25,9 @@ describe("engine: preview of the committed example stacks", function () {
     { name: "e2e", creates: 26, types: [...core, ...addonCore.filter((t) => t !== "kubernetes:yaml/v2:ConfigFile")], names: ["e2e-addons-cilium-release", "e2e-cp-1-apply", "e2e-worker-1-upgrade", "e2e-upgrades-kubernetes"] },
     {
       name: "deepthought",
-      // with Linkerd Viz and the Contour Gateway (provisioner files, GatewayClass, Gateway) of seed 003
-      creates: 59,
+      // with Linkerd Viz and the Contour Gateway (provisioner files, GatewayClass, Gateway) of seed 003,
+      // and the DataDiskWipes component with one wipe step per data disk (5)
+      creates: 65,
       types: [
         ...core,
         ...addonCore,
@@ -48,6 +49,8 @@ describe("engine: preview of the committed example stacks", function () {
         "deepthought-addons-linkerd-viz-release",
         "deepthought-addons-gateway-class",
         "deepthought-addons-gateway-gateway",
+        "deepthought-disk-wipes",
+        "deepthought-worker-2-wipe-sdb",
       ],
     },
     {

@@ -205,10 +205,13 @@ describe("placement: refusals name the add-on, the count and the nodes", () => {
   it("refuses Hubble and Linkerd when every node carries a taint they do not tolerate, at the add-on's switch", () => {
     const nodes = [
       { name: "cp-1", role: "controlplane", platform: "bare-metal", address: "10.0.1.50", taints: { dedicated: "infra:NoSchedule" } },
-      { name: "gpu-1", role: "worker", platform: "bare-metal", address: "10.0.1.51", taints: { dedicated: "gpu:NoExecute" } },
+      // control planes: a worker may not set its own taints (NodeRestriction), so these carry them
+      { name: "gpu-1", role: "controlplane", platform: "bare-metal", address: "10.0.1.51", taints: { dedicated: "gpu:NoExecute" } },
+      { name: "cp-3", role: "controlplane", platform: "bare-metal", address: "10.0.1.52", taints: { dedicated: "infra:NoSchedule" } },
     ];
     // no node is free: Hubble and Linkerd get the control plane's toleration, which is not enough here
-    const keptOut = "kept out: cp-1 (dedicated=infra:NoSchedule not tolerated), gpu-1 (dedicated=gpu:NoExecute not tolerated)";
+    const keptOut =
+      "kept out: cp-1 (dedicated=infra:NoSchedule not tolerated), gpu-1 (dedicated=gpu:NoExecute not tolerated), cp-3 (dedicated=infra:NoSchedule not tolerated)";
     const addons = { gatewayApi: { enabled: true }, linkerd: { enabled: true } };
     assert.deepEqual(refusal("homelab", addons, nodes).sort(), [
       `talos-cluster:addons.cilium.enabled: Hubble relay: 1 replica wanted, but no node can hold it; ${keptOut}; add tolerations in addons.cilium.values.hubble.relay.tolerations or untaint a node`,

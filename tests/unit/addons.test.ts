@@ -220,8 +220,10 @@ describe("add-ons: deepthought (Rook on the HDDs, Linkerd HA and Viz, Contour Ga
   it("orders kubeconfig -> CRDs -> Cilium -> healthy cluster -> Rook and Linkerd", () => {
     const deps = (name: string) => recorder.named(name).dependencies.map(shortName);
     // the first health gate (Talos only: etcd, API, nodes) carries the kubeconfig and the end of
-    // the day-2 chain (the last rollout step, after every apply, upgrade and rollout)
-    const ready = ["deepthought-cluster-kubeconfig", "deepthought-config-secrets", "deepthought-worker-2-rollout"];
+    // the day-2 chain (the last rollout step, after every apply, upgrade and rollout), then every
+    // data disk's one wipe (seed 003: Rook only gets clean disks)
+    const wipes = ["deepthought-cp-1-wipe-sda", "deepthought-worker-1-wipe-sda", "deepthought-worker-1-wipe-sdb", "deepthought-worker-2-wipe-sda", "deepthought-worker-2-wipe-sdb"];
+    const ready = ["deepthought-cluster-kubeconfig", "deepthought-config-secrets", "deepthought-worker-2-rollout", ...wipes].sort();
     for (const crds of ["deepthought-addons-gateway-api-crds-manifests", "deepthought-addons-prometheus-operator-crds-manifests"]) {
       assert.deepEqual(deps(crds).sort(), ready, crds);
     }

@@ -95,6 +95,7 @@ describe("config validation gate", () => {
       sources.files.map((f) => [f.source, f.nodes]),
       [
         ["patches/all/10-sysctls.yaml", ["cp-1", "w-1"]],
+        ["patches/all/20-kubelet-eviction.yaml", ["cp-1", "w-1"]],
         ["patches/platform/bare-metal/10-disks.yaml", ["cp-1"]],
         ["tests/fixtures/patches/unknown-key.yaml", ["cp-1"]],
         ["patches/platform/synology-vm/10-console.yaml", ["w-1"]],

@@ -65,6 +65,7 @@ describe("stack config", () => {
           address: "10.0.1.50",
           installDisk: "/dev/sda",
           dataDisks: [],
+          wipeDisks: [],
           network: undefined,
           labels: {},
           taints: {},
@@ -118,7 +119,9 @@ describe("stack config", () => {
       platform: "bare-metal",
       address: "192.168.1.32",
       installDisk: "/dev/nvme0n1",
-      dataDisks: ["/dev/sda"],
+      // {path, wipe: false} keeps its data; a plain path is wiped once when new to the stack
+      dataDisks: ["/dev/sda", "/dev/sdb"],
+      wipeDisks: ["/dev/sda"],
       network: { interface: "eth0", addresses: ["192.168.1.32/24"], gateway: "192.168.1.1", nameservers: ["1.1.1.1"] },
       labels: { "topology.kubernetes.io/zone": "rack-1" },
       taints: { dedicated: "storage:NoSchedule" },

@@ -1,4 +1,6 @@
 import assert from "node:assert/strict";
+import fs from "node:fs";
+import path from "node:path";
 import YAML from "yaml";
 import { clusterPatches, nodePatch, toYaml } from "../../components/talos/patches";
 import { secretsBundleProblems, secretsBundleYaml } from "../../components/talos/secrets-bundle";
@@ -23,6 +25,35 @@ describe("cluster patches", () => {
       { machine: { install: { image: "img" } } },
       { machine: { kubelet: { extraConfig: { systemReserved: { memory: "512Mi" }, kubeReserved: { memory: "512Mi" }, evictionHard: { "memory.available": "256Mi" } } } } },
     ]);
+  });
+});
+
+describe("kubelet eviction thresholds", () => {
+  // The kubelet's default hard-eviction thresholds on Linux nodes, as documented in
+  // https://kubernetes.io/docs/concepts/scheduling-eviction/node-pressure-eviction/#hard-eviction-thresholds
+  // ("memory.available<100Mi, nodefs.available<10%, imagefs.available<15%, nodefs.inodesFree<5%,
+  // imagefs.inodesFree<5%"); the same page says that setting any one of them leaves the others unset.
+  const KUBELET_DEFAULTS: Record<string, string> = {
+    "memory.available": "100Mi",
+    "nodefs.available": "10%",
+    "nodefs.inodesFree": "5%",
+    "imagefs.available": "15%",
+    "imagefs.inodesFree": "5%",
+  };
+  const file = path.join(__dirname, "..", "..", "patches", "all", "20-kubelet-eviction.yaml");
+  const fromFile = YAML.parse(fs.readFileSync(file, "utf8")).machine.kubelet.extraConfig.evictionHard as Record<string, string>;
+  const fromStack = (clusterPatches({ cni: "cilium", podCidr: "10.244.0.0/16", serviceCidr: "10.96.0.0/12", allowSchedulingOnControlPlanes: false, installerImage: "img", kubeletReservations: reservations }).at(-1) as any).machine.kubelet.extraConfig
+    .evictionHard as Record<string, string>;
+
+  it("every threshold we do not set from the stack is the kubelet's documented default", () => {
+    assert.deepEqual(fromStack, { "memory.available": "256Mi" }); // seed 000, cluster.kubeletReservations.evictionMemory
+    const { "memory.available": _memory, ...defaults } = KUBELET_DEFAULTS;
+    assert.deepEqual(fromFile, defaults);
+  });
+
+  it("together (Talos merges the two maps key by key) they name every documented threshold", () => {
+    assert.deepEqual(Object.keys(fromFile).filter((k) => k in fromStack), []);
+    assert.deepEqual(Object.keys({ ...fromStack, ...fromFile }).sort(), Object.keys(KUBELET_DEFAULTS).sort());
   });
 });
 

@@ -6,6 +6,7 @@ import YAML from "yaml";
 import { Recorder, renderHash, runProgram, runValidProgram, valueOf } from "../support/mocks";
 import { committedStackConfig } from "../support/stack-files";
 import { testSecretsBundle } from "../support/test-pki";
+import { wipeDone, wipeScript } from "../../components/talos/wipe-plan";
 
 const stackConfig = (stack: string) => committedStackConfig(stack);
 
@@ -109,7 +110,11 @@ describe("program: homelab stack (seeds 000/001)", () => {
     { machine: { install: { image: exports.installerImage } } },
     { machine: { kubelet: { extraConfig: { systemReserved: { memory: "512Mi" }, kubeReserved: { memory: "512Mi" }, evictionHard: { "memory.available": "256Mi" } } } } },
   ];
-  const allLayer = [{ machine: { sysctls: { "vm.max_map_count": "262144" } } }]; // patches/all/10-sysctls.yaml
+  const allLayer = [
+    { machine: { sysctls: { "vm.max_map_count": "262144" } } }, // patches/all/10-sysctls.yaml
+    // patches/all/20-kubelet-eviction.yaml
+    { machine: { kubelet: { extraConfig: { evictionHard: { "nodefs.available": "10%", "nodefs.inodesFree": "5%", "imagefs.available": "15%", "imagefs.inodesFree": "5%" } } } } },
+  ];
   const synologyLayer = [{ machine: { install: { extraKernelArgs: ["vga=792"] } } }]; // patches/platform/synology-vm/10-console.yaml
   const patchesOf = (call: { inputs: Record<string, unknown> }) => (call.inputs.configPatches as string[]).map((p) => YAML.parse(p));
   const nodeRender = (hostname: string) =>
@@ -152,7 +157,7 @@ describe("program: homelab stack (seeds 000/001)", () => {
         node: address,
         endpoint: address,
         clientConfiguration: { caCertificate: "ca", clientCertificate: "crt", clientKey: "tales-config-secrets-client-key" },
-        machineConfigurationInput: `rendered ${role} config (8 patches, ${renderHash(nodeRender(name!).inputs)})`,
+        machineConfigurationInput: `rendered ${role} config (9 patches, ${renderHash(nodeRender(name!).inputs)})`,
         applyMode: "auto",
         onDestroy: { graceful: true, reset: true, reboot: false },
         timeouts: { create: "10m", update: "10m" },
@@ -226,7 +231,7 @@ describe("program: deepthought stack (seed 003, bare metal)", () => {
     assert.equal(recorder.ofType(T.bootstrap).length, 1);
     assert.equal(recorder.ofType(T.kubeconfig).length, 1);
     assert.equal(recorder.ofType(T.secrets).length, 1);
-    const core = recorder.resources.filter((r) => !r.name.startsWith("deepthought-addons") && !r.name.startsWith("deepthought-upgrades") && !r.name.startsWith("deepthought-rollout") && r.type !== "command:local:Command");
+    const core = recorder.resources.filter((r) => !r.name.startsWith("deepthought-addons") && !r.name.startsWith("deepthought-upgrades") && !r.name.startsWith("deepthought-rollout") && !r.name.startsWith("deepthought-disk-wipes") && r.type !== "command:local:Command");
     assert.equal(core.length, 15);
   });
 
@@ -252,6 +257,36 @@ describe("program: deepthought stack (seed 003, bare metal)", () => {
     const [bootstrap] = recorder.ofType(T.bootstrap);
     assert.equal((bootstrap!.inputs as { node: string }).node, "192.168.1.32");
     assert.deepEqual(bootstrap!.dependencies, [recorder.named("deepthought-cp-1-apply").urn, recorder.named("deepthought-config-secrets").urn].sort());
+  });
+
+  // Seed 003 wipes every OSD disk before Rook (components/talos/data-disk-wipes.ts, tests/unit/disk-wipes.test.ts).
+  const wipeNames = ["deepthought-cp-1-wipe-sda", "deepthought-worker-1-wipe-sda", "deepthought-worker-1-wipe-sdb", "deepthought-worker-2-wipe-sda", "deepthought-worker-2-wipe-sdb"];
+
+  it("wipes each data disk once, in one step per disk with its exact script", () => {
+    const component = recorder.named("deepthought-disk-wipes");
+    assert.equal(component.type, "talos-cluster:talos:DataDiskWipes");
+    const steps = recorder.ofType("command:local:Command").filter((r) => r.name.includes("-wipe-"));
+    assert.deepEqual(steps.map((s) => s.name), wipeNames);
+    for (const s of steps) assert.equal(s.parent, component.urn);
+    const step = recorder.named("deepthought-worker-1-wipe-sdb");
+    const disk = { node: "deepthought-worker-1", address: "192.168.1.24", disk: "/dev/sdb", installDisk: "/dev/nvme0n1", timeout: "10m" };
+    assert.equal(step.inputs.create, wipeScript(disk));
+    assert.equal(step.inputs.update, wipeDone(disk));
+    // Configs change whenever a node joins: that never re-runs a wipe.
+    assert.deepEqual(step.ignoreChanges, ["environment"]);
+    assert.deepEqual(step.secretInputs, ["environment"]);
+  });
+
+  it("wipes after the node's apply and the last config rollout; the add-ons' first gate waits for every wipe", () => {
+    const step = recorder.named("deepthought-worker-2-wipe-sda");
+    const deps = step.dependencies.filter((d) => d.includes("ConfigurationApply") || d.includes("$command:local:Command::")).sort();
+    // workers roll out one at a time, so the last batch is worker-2 alone
+    assert.deepEqual(deps, [recorder.named("deepthought-worker-2-apply").urn, recorder.named("deepthought-worker-2-rollout").urn].sort());
+    const [ready] = recorder.invokesOf(T.getHealth);
+    const wipes = wipeNames.map((n) => recorder.named(n).seq);
+    assert.ok(ready!.seq > Math.max(...wipes), `health at ${ready!.seq}, wipes at ${wipes}`);
+    const rook = recorder.resources.filter((r) => r.name.includes("rook-ceph") && r.type === "kubernetes:helm.sh/v3:Release");
+    assert.ok(rook.length > 0 && rook.every((r) => r.seq > ready!.seq));
   });
 });
 

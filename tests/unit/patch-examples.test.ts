@@ -1,0 +1,75 @@
+// The opt-in patch files of seed 002 (patches/examples/): each says why and when, and each passes
+// Talos's own validation on top of the layers the program renders (talos-config-check, the
+// machinery v1.14.1 rules the program's validation gate uses).
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import path from "node:path";
+import pins from "../../toolchain/versions.json";
+import { clusterPatches, kernelArgsOf, nodePatch, toYaml } from "../../components/talos/patches";
+import { readPatchLayer } from "../../config/patch-files";
+
+const root = path.resolve(__dirname, "..", "..");
+const rel = (file: string) => path.relative(root, file);
+const examples = readPatchLayer(path.join(root, "patches", "examples"));
+
+/** The layers every bare-metal node gets from the program before its own `patches:` files. */
+function programLayers(): { source: string; content: string }[] {
+  const cluster = clusterPatches({
+    cni: "cilium",
+    podCidr: "10.244.0.0/16",
+    serviceCidr: "10.96.0.0/12",
+    allowSchedulingOnControlPlanes: false,
+    installerImage: `factory.talos.dev/installer/376567988ad370138ad8b2698212367b8edcb69b5fd68c80be1f2ec7d603b4ba:${pins.cluster.talosVersion}`,
+    kubeletReservations: { systemMemory: "512Mi", kubeMemory: "512Mi", evictionMemory: "256Mi" },
+  });
+  return [
+    ...cluster.map((p, i) => ({ source: `cluster patch ${i + 1}`, content: toYaml(p) })),
+    ...readPatchLayer(path.join(root, "patches", "all")).map((f) => ({ source: rel(f.file), content: f.content })),
+    ...readPatchLayer(path.join(root, "patches", "platform", "bare-metal")).map((f) => ({ source: rel(f.file), content: f.content })),
+    { source: "node patch", content: toYaml(nodePatch({ name: "node-1", installDisk: "/dev/sda", labels: {}, taints: {} })) },
+  ];
+}
+
+describe("patches/examples (seed 002's recommended settings, opt-in)", () => {
+  it("holds the four settings of seed 002, each saying why and when to use it", () => {
+    assert.deepEqual(
+      examples.map((f) => rel(f.file)),
+      ["patches/examples/10-cpu-governor-performance.yaml", "patches/examples/20-kubespan.yaml", "patches/examples/30-registry-auth.yaml", "patches/examples/40-local-storage-mount.yaml"],
+    );
+    for (const f of examples) {
+      assert.match(f.content, /^# Opt-in \(seed 002, "[^"]+"\)/, rel(f.file));
+      assert.match(f.content, /^# Why: /m, rel(f.file));
+      assert.match(f.content, /^# When: /m, rel(f.file));
+    }
+  });
+
+  it("the CPU governor reaches the node's upgrade target as a kernel argument", () => {
+    assert.deepEqual(kernelArgsOf([examples[0]!.content]), ["cpufreq.default_governor=performance"]);
+  });
+
+  it("each passes Talos's strict validation as a control plane and as a worker; a broken one does not", () => {
+    const layers = programLayers();
+    const kubespan = examples[1]!.content;
+    const items = [
+      ...examples.flatMap((f) =>
+        (["controlplane", "worker"] as const).map((role) => ({ name: `${rel(f.file)} (${role})`, mode: "metal", role, patches: [...layers, { source: rel(f.file), content: f.content }] })),
+      ),
+      // The control: KubeSpan without cluster discovery, which Talos refuses.
+      { name: "kubespan without discovery", mode: "metal", role: "worker", patches: [...layers, { source: "broken", content: kubespan.replace(/(discovery:[\s\S]*enabled:) true/, "$1 false") }] },
+    ];
+    const request = {
+      // The program's generator (Terraform Talos provider v0.8.0, machinery v1.10) writes
+      // v1alpha1-only configs for every contract (README, "Known limits"): so does a v1.10 contract here.
+      generate: { clusterName: "tales", endpoint: "https://10.0.1.50:6443", talosVersion: "v1.10.6", kubernetesVersion: pins.cluster.kubernetesVersion },
+      items,
+    };
+    const results = JSON.parse(execFileSync("talos-config-check", ["check"], { input: JSON.stringify(request), encoding: "utf8" })) as { name: string; valid: boolean; message?: string }[];
+    assert.deepEqual(
+      results.map((r) => ({ name: r.name, valid: r.valid, message: r.message })),
+      [
+        ...items.slice(0, -1).map((i) => ({ name: i.name, valid: true, message: undefined })),
+        { name: "kubespan without discovery", valid: false, message: "1 error occurred:\n\t* KubeSpan requires cluster discovery to be enabled" },
+      ],
+    );
+  });
+});
