@@ -45,6 +45,14 @@ export function wipeCommands(w: DiskWipe): string[] {
     // The config check refuses a data disk equal to the install disk by name; this also catches
     // two names of one disk (e.g. /dev/sda and its /dev/disk/by-id/… link).
     `[ "$device" != "$(device_of ${q(w.installDisk)})" ] || { echo ${q(`refused: ${w.disk} is ${w.node}'s install disk ${w.installDisk}; it is never wiped`)} >&2; exit 1; }`,
+    // A stack that existed before wipes did gets this step too, on disks that already hold this
+    // cluster's OSDs. Talos reports a Ceph OSD's disk as a bluestore volume; while Rook runs an OSD
+    // on the node, such a disk is live data and is left alone. A stale OSD disk (a reinstalled node,
+    // or Rook not running here yet) is still wiped, which is what the seed's wipe is for.
+    `if [ "$(talosctl -n ${n} get discoveredvolumes "$device" -o 'jsonpath={.spec.name}' 2>/dev/null)" = bluestore ] && talosctl -n ${n} containers --kubernetes 2>/dev/null | grep -q 'rook-ceph/rook-ceph-osd-'; then`,
+    `  echo "${w.node}: ${w.disk} ($device) holds a Ceph OSD and Rook runs OSDs on this node: not wiped. If it is a stale disk, wipe it by hand: talosctl -n ${n} wipe disk $device"`,
+    `  exit 0`,
+    `fi`,
     // FAST: partition tables and filesystem signatures, what keeps Ceph from using the disk; ZEROES
     // would write every byte (hours on a large HDD) for nothing Rook needs.
     `talosctl -n ${n} wipe disk "$device" --method FAST`,

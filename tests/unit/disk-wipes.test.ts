@@ -21,6 +21,10 @@ describe("data disk wipe plan", () => {
       `device="$(device_of '/dev/sdb')"`,
       `[ -n "$device" ] || { echo 'deepthought-worker-1 has no disk /dev/sdb (talosctl -n 192.168.1.24 get disks); fix its dataDisks entry' >&2; exit 1; }`,
       `[ "$device" != "$(device_of '/dev/nvme0n1')" ] || { echo 'refused: /dev/sdb is deepthought-worker-1'\\''s install disk /dev/nvme0n1; it is never wiped' >&2; exit 1; }`,
+      `if [ "$(talosctl -n 192.168.1.24 get discoveredvolumes "$device" -o 'jsonpath={.spec.name}' 2>/dev/null)" = bluestore ] && talosctl -n 192.168.1.24 containers --kubernetes 2>/dev/null | grep -q 'rook-ceph/rook-ceph-osd-'; then`,
+      `  echo "deepthought-worker-1: /dev/sdb ($device) holds a Ceph OSD and Rook runs OSDs on this node: not wiped. If it is a stale disk, wipe it by hand: talosctl -n 192.168.1.24 wipe disk $device"`,
+      "  exit 0",
+      "fi",
       `talosctl -n 192.168.1.24 wipe disk "$device" --method FAST`,
       `echo "deepthought-worker-1: /dev/sdb ($device) wiped for Rook"`,
     ]);
@@ -49,14 +53,29 @@ describe("data disk wipe plan", () => {
       // Records every call; answers `version` and `get disks`, and refuses nothing else.
       fs.writeFileSync(
         path.join(dir, "talosctl"),
-        `#!/bin/sh\necho "$*" >> "${dir}/calls"\ncase "$*" in *" get disks -o yaml") cat "${dir}/disks.yaml";; esac\nexit 0\n`,
+        [
+          "#!/bin/sh",
+          `echo "$*" >> "${dir}/calls"`,
+          "case \"$*\" in",
+          `  *" get disks -o yaml") cat "${dir}/disks.yaml";;`,
+          // the volume's filesystem as Talos discovered it, and the node's Kubernetes containers
+          `  *" get discoveredvolumes "*) cat "${dir}/volume" 2>/dev/null;;`,
+          `  *" containers --kubernetes") cat "${dir}/containers" 2>/dev/null;;`,
+          "esac",
+          "exit 0",
+          "",
+        ].join("\n"),
         { mode: 0o755 },
       );
     });
     after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-    const run = (w: DiskWipe) => {
+    const run = (w: DiskWipe, node: { volume?: string; containers?: string } = {}) => {
       fs.rmSync(path.join(dir, "calls"), { force: true });
+      for (const f of ["volume", "containers"] as const) {
+        fs.rmSync(path.join(dir, f), { force: true });
+        if (node[f] !== undefined) fs.writeFileSync(path.join(dir, f), node[f]!);
+      }
       const result = spawnSync("/bin/sh", ["-c", wipeScript(w)], {
         encoding: "utf8",
         env: { PATH: `${dir}:${process.env.PATH}`, TALOS_CLUSTER_TALOSCONFIG: "talosconfig", TALOS_CLUSTER_KUBECONFIG: "" },
@@ -73,8 +92,24 @@ describe("data disk wipe plan", () => {
         "-n 192.168.1.24 version",
         "-n 192.168.1.24 get disks -o yaml",
         "-n 192.168.1.24 get disks -o yaml",
+        "-n 192.168.1.24 get discoveredvolumes sdb -o jsonpath={.spec.name}",
         "-n 192.168.1.24 wipe disk sdb --method FAST",
       ]);
+    });
+
+    // What `talosctl containers --kubernetes` lists on a node running a Rook OSD (pod/container IDs).
+    const osdRunning = "NODE           NAMESPACE   ID                                              IMAGE   PID   STATUS\n192.168.1.24   k8s.io      rook-ceph/rook-ceph-osd-0-6c9f7b8d5-x2x4k:osd   quay.io/ceph/ceph:v19   4242  CONTAINER_RUNNING\n";
+
+    it("leaves a disk holding a Ceph OSD alone while Rook runs OSDs on the node (a stack older than wipes)", () => {
+      const r = run(wipe, { volume: "bluestore", containers: osdRunning });
+      assert.equal(r.status, 0, r.stderr);
+      assert.equal(r.stdout, "deepthought-worker-1: /dev/sdb (sdb) holds a Ceph OSD and Rook runs OSDs on this node: not wiped. If it is a stale disk, wipe it by hand: talosctl -n 192.168.1.24 wipe disk sdb");
+      assert.ok(!r.calls.some((c) => c.includes("wipe disk")), r.calls.join("\n"));
+    });
+
+    it("wipes a stale OSD disk when no OSD runs on the node, and an OSD node's disk that is not Ceph's", () => {
+      assert.equal(run(wipe, { volume: "bluestore", containers: "" }).calls.at(-1), "-n 192.168.1.24 wipe disk sdb --method FAST");
+      assert.equal(run(wipe, { volume: "xfs", containers: osdRunning }).calls.at(-1), "-n 192.168.1.24 wipe disk sdb --method FAST");
     });
 
     it("resolves a /dev/disk/by-id link to its device", () => {
