@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
-import type { Stack } from "@pulumi/pulumi/automation";
+import type { UpResult } from "@pulumi/pulumi/automation";
 import { committedStackConfig, readStackFile } from "../support/stack-files";
 import { engineProject, EngineProject, projectRoot } from "./harness";
 
@@ -27,30 +27,60 @@ const cases: [string, Record<string, string>][] = [
   ...fs.readdirSync(VALID_FIXTURES).sort().map((f): [string, Record<string, string>] => [`fixture-${path.basename(f, ".yaml")}`, readStackFile(path.join(VALID_FIXTURES, f)).allConfig]),
 ];
 
+/** Runs at most `concurrency` of the given jobs at once (two render `up`s keep both cores busy). */
+function limiter(concurrency: number) {
+  let active = 0;
+  const waiting: (() => void)[] = [];
+  return async <T>(job: () => Promise<T>): Promise<T> => {
+    while (active >= concurrency) await new Promise<void>((resolve) => waiting.push(resolve));
+    active++;
+    try {
+      return await job();
+    } finally {
+      active--;
+      waiting.shift()?.();
+    }
+  };
+}
+
+/** A promise a test awaits later; marked handled now so a failure is reported by its test, not as unhandled. */
+function later<T>(promise: Promise<T>): Promise<T> {
+  promise.catch(() => undefined);
+  return promise;
+}
+
 describe("engine: Talos validates every rendered machine config", function () {
   this.timeout(600_000);
   let project: EngineProject;
+  let hetzner: EngineProject;
   let total = 0;
-  const stacks: Stack[] = [];
+  // Every render starts in `before`, two at a time; each test awaits its own. The throwaway
+  // backends go with their projects: render-only stacks hold nothing outside them.
+  const renders = new Map<string, Promise<{ nodes: number; result: UpResult }>>();
+  let hetznerRender: Promise<UpResult>;
 
   before(() => {
     project = engineProject();
+    hetzner = engineProject(DEMO_PASSPHRASE, "tests/engine/hetzner-render-program");
     // Node patch files named by relative path live in the copied project, as in the repository.
     fs.cpSync(path.join(projectRoot, "tests", "fixtures", "patches"), path.join(project.dir, "tests", "fixtures", "patches"), { recursive: true });
+    const run = limiter(2);
+    for (const [name, allConfig] of cases) {
+      const config = renderOnly(allConfig);
+      const nodes = (config["talos-cluster:nodes"] as unknown[]).length;
+      renders.set(name, later(run(async () => ({ nodes, result: await (await project.stack(name, config)).up({ color: "never" }) }))));
+    }
+    hetznerRender = later(run(async () => (await hetzner.committedStack("hetzner")).up({ color: "never" })));
   });
-  after(async () => {
-    for (const stack of stacks) await stack.destroy({ color: "never" }).catch(() => undefined);
+  after(() => {
     project?.cleanup();
+    hetzner?.cleanup();
     console.log(`      Talos validated ${total} rendered machine configs (${cases.map(([n]) => n).join(", ")}, hetzner)`);
   });
 
-  for (const [name, allConfig] of cases) {
+  for (const [name] of cases) {
     it(`${name}: every node's rendered config passes strict validation`, async () => {
-      const config = renderOnly(allConfig);
-      const nodes = (config["talos-cluster:nodes"] as unknown[]).length;
-      const stack = await project.stack(name, config);
-      stacks.push(stack);
-      const result = await stack.up({ color: "never" });
+      const { nodes, result } = await renders.get(name)!;
       assert.equal(result.summary.result, "succeeded");
       const validated = result.outputs.validatedMachineConfigs?.value;
       assert.equal(validated, nodes, `validated ${validated} of ${nodes} node configs`);
@@ -59,19 +89,12 @@ describe("engine: Talos validates every rendered machine config", function () {
   }
 
   it("hetzner: every server's rendered config passes strict validation in cloud mode", async () => {
-    const hetzner = engineProject(DEMO_PASSPHRASE, "tests/engine/hetzner-render-program");
-    try {
-      const stack = await hetzner.committedStack("hetzner");
-      const result = await stack.up({ color: "never" });
-      assert.equal(result.summary.result, "succeeded");
-      const nodes = result.outputs.nodes!.value as string[];
-      assert.equal(nodes.length, 5);
-      assert.equal(result.outputs.validatedMachineConfigs?.value, nodes.length);
-      total += nodes.length;
-      await stack.destroy({ color: "never" });
-    } finally {
-      hetzner.cleanup();
-    }
+    const result = await hetznerRender;
+    assert.equal(result.summary.result, "succeeded");
+    const nodes = result.outputs.nodes!.value as string[];
+    assert.equal(nodes.length, 5);
+    assert.equal(result.outputs.validatedMachineConfigs?.value, nodes.length);
+    total += nodes.length;
   });
 
   it("a patch whose value Talos rejects fails `up` naming node, patch file and Talos's message; nothing applied", async () => {
@@ -85,7 +108,6 @@ describe("engine: Talos validates every rendered machine config", function () {
         { name: "worker-1", role: "worker", platform: "bare-metal", address: "127.0.0.12", patches: ["tests/fixtures/patches/bad-address.yaml"] },
       ],
     });
-    stacks.push(stack);
     await assert.rejects(stack.up({ color: "never" }), (err: Error) => {
       assert.match(err.message, /Talos's validation rejected 1 machine config; no node was touched/);
       assert.match(err.message, /node worker-1 \(metal\): patch tests\/fixtures\/patches\/bad-address\.yaml: .*\[networking\.os\.device\.addresses\] "eth0": invalid CIDR address: 999\.1\.1\.1\/24/);
