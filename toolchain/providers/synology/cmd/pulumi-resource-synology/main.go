@@ -1,0 +1,59 @@
+// Command pulumi-resource-synology serves this project's `synology` plugin (see package
+// talos-cluster.local/providers/synology).
+package main
+
+import (
+	"context"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	p "github.com/pulumi/pulumi-go-provider"
+	pprovider "github.com/pulumi/pulumi/pkg/v3/resource/provider"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/util/cmdutil"
+	rpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
+
+	synology "talos-cluster.local/providers/synology"
+)
+
+func main() {
+	// The engine stops a plugin with SIGINT and gives it 5 s: log the DSM session out then.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	done := make(chan error, 1)
+	go func() {
+		done <- pprovider.MainContext(ctx, "synology",
+			func(host *pprovider.HostClient) (rpc.ResourceProviderServer, error) {
+				srv, err := p.RawServer("synology", synology.Version, synology.Provider())(host)
+				if err != nil {
+					return nil, err
+				}
+				return withoutInternalKey{srv}, nil
+			})
+	}()
+	var err error
+	select {
+	case err = <-done:
+	case <-ctx.Done():
+	}
+	logout, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	synology.LogoutAll(logout)
+	cancel()
+	if err != nil {
+		cmdutil.ExitError(err.Error())
+	}
+	os.Exit(0)
+}
+
+// withoutInternalKey drops the "__internal" key pulumi-go-provider v1.0.0 adds to CheckConfig's
+// result (same reason as in toolchain/providers/command).
+type withoutInternalKey struct{ rpc.ResourceProviderServer }
+
+func (s withoutInternalKey) CheckConfig(ctx context.Context, req *rpc.CheckRequest) (*rpc.CheckResponse, error) {
+	resp, err := s.ResourceProviderServer.CheckConfig(ctx, req)
+	if resp != nil && resp.GetInputs() != nil {
+		delete(resp.GetInputs().GetFields(), "__internal")
+	}
+	return resp, err
+}
