@@ -199,6 +199,15 @@ func (c *Client) session(ctx context.Context) (string, error) {
 	return c.sid, nil
 }
 
+// Login opens the session now (API discovery and login), so a bad password or an unreachable DSM
+// is reported before anything is downloaded or made.
+func (c *Client) Login(ctx context.Context) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	_, err := c.session(ctx)
+	return err
+}
+
 // Call runs api.method with params in the provider's session, logging in again once if DSM
 // dropped the session (timeout, duplicate login). out, when not nil, receives the data.
 func (c *Client) Call(ctx context.Context, api, method string, params url.Values, out any) error {

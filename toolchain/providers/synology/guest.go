@@ -148,7 +148,7 @@ func (*Guest) Create(ctx context.Context, req infer.CreateRequest[GuestArgs]) (i
 	c := infer.GetConfig[Config](ctx).client
 	networkID, err := preflight(ctx, c, in)
 	if err != nil {
-		return infer.CreateResponse[GuestState]{}, err
+		return infer.CreateResponse[GuestState]{}, fmt.Errorf("guest %s: %w", in.Name, err)
 	}
 	params := url.Values{
 		"guest_name":   {in.Name},

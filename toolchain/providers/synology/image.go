@@ -48,7 +48,9 @@ func (*Image) Create(ctx context.Context, req infer.CreateRequest[ImageArgs]) (i
 	ctx, cancel := context.WithTimeout(ctx, operationTimeout)
 	defer cancel()
 	c := infer.GetConfig[Config](ctx).client
-
+	if err := c.Login(ctx); err != nil {
+		return infer.CreateResponse[ImageState]{}, fmt.Errorf("image %s: %w", in.Name, err)
+	}
 	get, err := http.NewRequestWithContext(ctx, http.MethodGet, in.URL, nil)
 	if err != nil {
 		return infer.CreateResponse[ImageState]{}, err

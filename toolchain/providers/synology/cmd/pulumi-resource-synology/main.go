@@ -47,13 +47,21 @@ func main() {
 }
 
 // withoutInternalKey drops the "__internal" key pulumi-go-provider v1.0.0 adds to CheckConfig's
-// result (same reason as in toolchain/providers/command).
+// result (same reason as in toolchain/providers/command). It also keeps the `version` input the
+// generated SDK sends with an explicit provider: pulumi-go-provider drops it from the checked
+// inputs, so the next run would see "+version" and replace the provider and every resource.
 type withoutInternalKey struct{ rpc.ResourceProviderServer }
 
 func (s withoutInternalKey) CheckConfig(ctx context.Context, req *rpc.CheckRequest) (*rpc.CheckResponse, error) {
 	resp, err := s.ResourceProviderServer.CheckConfig(ctx, req)
 	if resp != nil && resp.GetInputs() != nil {
-		delete(resp.GetInputs().GetFields(), "__internal")
+		fields := resp.GetInputs().GetFields()
+		delete(fields, "__internal")
+		if v, ok := req.GetNews().GetFields()["version"]; ok {
+			if _, has := fields["version"]; !has {
+				fields["version"] = v
+			}
+		}
 	}
 	return resp, err
 }

@@ -1,0 +1,180 @@
+// The synology plugin through the real engine against the fake DSM (tests/support/fake-dsm.ts):
+// the refusals first (bad password, DSM unreachable, no space: nothing is made), then one `up`
+// that uploads and registers the ISO and creates and powers on both guests, an `up` that changes
+// nothing, a memory change made in place, and a destroy that leaves DSM as it was. One stack,
+// no Talos node dialled (tests/engine/synology-program builds only the VMs).
+import assert from "node:assert/strict";
+import type { Stack } from "@pulumi/pulumi/automation";
+import fs from "node:fs";
+import net from "node:net";
+import path from "node:path";
+import { FakeDsm } from "../support/fake-dsm";
+import { engineProject, EngineProject } from "./harness";
+
+const PASSWORD = "correct horse battery staple";
+const NODES = [
+  { name: "cp-1", role: "controlplane", address: "127.0.0.21", mac: "02:11:32:00:00:21", vcpus: 2, memoryMiB: 4096 },
+  { name: "worker-1", role: "worker", address: "127.0.0.31", mac: "02:11:32:00:00:31", vcpus: 2, memoryMiB: 4096 },
+];
+
+function stackConfig(dsm: FakeDsm, url: string, memory: Record<string, number> = {}) {
+  return {
+    "talos-cluster:cluster": { name: "tales", allowLoopbackAddresses: true },
+    "talos-cluster:imageFactory": { url: `${dsm.url}/factory`, register: false },
+    "talos-cluster:nodes": NODES.map((n) => ({
+      name: n.name,
+      role: n.role,
+      platform: "synology-vm",
+      address: n.address,
+      vm: { vcpus: n.vcpus, memoryMiB: memory[n.name] ?? n.memoryMiB, diskGiB: 20, mac: n.mac },
+    })),
+    "talos-cluster:synology": { url, user: "pulumi", storage: "volume1", caCert: dsm.caCertPem },
+  };
+}
+
+/** Listens on each node's address at one port: the stand-in for the Talos API answering again. */
+async function nodePorts(): Promise<{ port: number; close: () => void }> {
+  const servers: net.Server[] = [];
+  let port = 0;
+  for (const n of NODES) {
+    const server = net.createServer((s) => s.end());
+    await new Promise<void>((resolve, reject) => server.once("error", reject).listen(port, n.address, resolve));
+    port = (server.address() as net.AddressInfo).port;
+    servers.push(server);
+  }
+  return { port, close: () => servers.forEach((s) => s.close()) };
+}
+
+/** A loopback port nothing listens on. */
+async function closedPort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const port = (server.address() as net.AddressInfo).port;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+async function failedUp(stack: Stack): Promise<string> {
+  const err = await stack.up().then(
+    () => undefined,
+    (e: unknown) => e as Error,
+  );
+  assert.ok(err, "up should have failed");
+  return err.message;
+}
+
+describe("Synology VMs through the engine against a fake DSM", function () {
+  this.timeout(300_000);
+  let dsm: FakeDsm;
+  let project: EngineProject;
+  let stack: Stack;
+  let ports: { port: number; close: () => void };
+  const transcript: string[] = [];
+  const started = Date.now();
+
+  before(async () => {
+    dsm = await FakeDsm.start({ user: "pulumi", password: PASSWORD });
+    ports = await nodePorts();
+    project = engineProject("engine-test-passphrase", "tests/engine/synology-program");
+    stack = await project.stack("synology", stackConfig(dsm, dsm.url));
+    await stack.setConfig("synology-test:readyPort", { value: String(ports.port) });
+    await stack.setConfig("talos-cluster:synologyPassword", { value: PASSWORD, secret: true });
+  });
+
+  after(async () => {
+    ports?.close();
+    await dsm?.stop();
+    project?.cleanup();
+    const log = process.env.SYNOLOGY_ENGINE_TRANSCRIPT;
+    if (log) fs.writeFileSync(path.resolve(log), `${transcript.join("\n")}\nwall time: ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+  });
+
+  const nothingOnDsm = () => {
+    assert.deepEqual([dsm.guests.size, dsm.images.size, dsm.files.size], [0, 0, 0], "nothing may be left on DSM");
+    assert.equal(dsm.sessions.size, 0, "every session is logged out when the plugin exits");
+  };
+
+  it("refuses an unreachable DSM, a bad password and a full volume with DSM's code and meaning, making nothing", async () => {
+    // Three stacks of the same program at once: the refusals share the engine's start-up time.
+    const unreachable = await project.stack("unreachable", stackConfig(dsm, `https://127.0.0.1:${await closedPort()}`));
+    const badPassword = await project.stack("bad-password", stackConfig(dsm, dsm.url));
+    const fullVolume = await project.stack("full-volume", { ...stackConfig(dsm, dsm.url), "talos-cluster:synology": { ...stackConfig(dsm, dsm.url)["talos-cluster:synology"], imageFolder: "/full" } });
+    for (const [s, password] of [[unreachable, PASSWORD], [badPassword, "wrong password"], [fullVolume, PASSWORD]] as const) {
+      await s.setConfig("synology-test:readyPort", { value: String(ports.port) });
+      await s.setConfig("talos-cluster:synologyPassword", { value: password, secret: true });
+    }
+    dsm.fullFolders.add("/full");
+    const [a, b, c] = await Promise.all([failedUp(unreachable), failedUp(badPassword), failedUp(fullVolume)]);
+    const line = (text: string) => text.split("\n").find((l) => /error: image/.test(l))?.trim() ?? text;
+    transcript.push("# up, DSM unreachable", line(a), "# up, bad password", line(b), "# up, full volume", line(c));
+    assert.match(a, /image talos-v1\.14\.1-[0-9a-f]{12}: cannot reach DSM at https:\/\/127\.0\.0\.1:\d+: .*connection refused; check talos-cluster:synology\.url/);
+    assert.match(b, /image talos-v1\.14\.1-[0-9a-f]{12}: DSM SYNO\.API\.Auth login failed with error 400 \(no such account or incorrect password\): check talos-cluster:synology\.user and the encrypted talos-cluster:synologyPassword/);
+    assert.match(c, /upload of the ISO to \/full: DSM SYNO\.FileStation\.Upload upload failed with error 416 \(no space left on device\)/);
+    assert.equal(dsm.downloads.length, 1, "only the stack that logged in downloaded the ISO");
+    nothingOnDsm();
+  });
+
+  it("creates the image and both guests, powers them on, and records the calls of one up", async () => {
+    const from = dsm.calls.length;
+    const downloads = dsm.downloads.length;
+    const result = await stack.up();
+    assert.equal(result.summary.result, "succeeded");
+    const calls = dsm.callLines(from);
+    transcript.push("# up: the calls the fake DSM recorded", ...calls);
+    assert.equal(dsm.downloads.length - downloads, 1, "the ISO is downloaded once");
+    assert.equal(calls.filter((c) => c.startsWith("SYNO.API.Auth login")).length, 1, "one session for the whole up");
+    assert.equal(calls.at(-1), "SYNO.API.Auth logout session=VirtualizationAPI");
+    // Image, then the control plane's guest and power-on, then the worker's (rollout order).
+    const order = calls.map((c) => c.split(" ").slice(0, 2).join(" ")).filter((c) => / (create|upload|poweron)$/.test(c));
+    assert.deepEqual(order, [
+      "SYNO.FileStation.Upload upload",
+      "SYNO.Virtualization.API.Guest.Image create",
+      "SYNO.Virtualization.API.Guest create",
+      "SYNO.Virtualization.API.Guest.Action poweron",
+      "SYNO.Virtualization.API.Guest create",
+      "SYNO.Virtualization.API.Guest.Action poweron",
+    ]);
+    const guests = [...dsm.guests.values()];
+    assert.deepEqual(
+      guests.map((g) => [g.guest_name, g.status, g.vcpu_num, g.vram_size, g.vdisks[0]?.vdisk_size, g.vnics[0]?.mac, g.vnics[0]?.network_name, g.autorun, g.iso_images[1]]),
+      [
+        ["cp-1", "running", 2, 4096, 20480, "02:11:32:00:00:21", "Default VM Network", 1, "unmounted"],
+        ["worker-1", "running", 2, 4096, 20480, "02:11:32:00:00:31", "Default VM Network", 1, "unmounted"],
+      ],
+    );
+    const [image] = [...dsm.images.values()];
+    assert.match(image!.image_name, /^talos-v1\.14\.1-[0-9a-f]{12}$/);
+    assert.equal(guests[0]!.iso_images[0], image!.image_name);
+    assert.equal(dsm.sessions.size, 0);
+  });
+
+  it("changes nothing on a second up", async () => {
+    const from = dsm.calls.length;
+    const again = await stack.up();
+    transcript.push(`# second up: ${JSON.stringify(again.summary.resourceChanges)}`);
+    assert.deepEqual(Object.keys(again.summary.resourceChanges ?? {}), ["same"]);
+    assert.deepEqual(dsm.callLines(from), [], "an up without changes does not even log in");
+  });
+
+  it("changes memory in place: power off, set, power on, one guest", async () => {
+    const ids = [...dsm.guests.keys()];
+    await stack.setConfig("talos-cluster:nodes", { value: JSON.stringify(stackConfig(dsm, dsm.url, { "worker-1": 6144 })["talos-cluster:nodes"]) });
+    const from = dsm.calls.length;
+    const result = await stack.up();
+    transcript.push(`# up, worker-1 memory 4096 -> 6144 MiB: ${JSON.stringify(result.summary.resourceChanges)}`, ...dsm.callLines(from));
+    assert.deepEqual(result.summary.resourceChanges, { same: 5, update: 1 });
+    assert.deepEqual([...dsm.guests.keys()], ids, "the same guests");
+    assert.deepEqual([...dsm.guests.values()].map((g) => [g.guest_name, g.vram_size, g.status]), [["cp-1", 4096, "running"], ["worker-1", 6144, "running"]]);
+    const actions = dsm.callLines(from).filter((c) => / (poweroff|poweron|set) /.test(c)).map((c) => c.split(" ").slice(0, 3).join(" "));
+    assert.deepEqual(actions, [`SYNO.Virtualization.API.Guest.Action poweroff guest_id=${ids[1]}`, `SYNO.Virtualization.API.Guest set guest_id=${ids[1]}`, `SYNO.Virtualization.API.Guest.Action poweron guest_id=${ids[1]}`]);
+  });
+
+  it("destroy powers off and deletes the guests with their disks, then the image and the ISO", async () => {
+    const from = dsm.calls.length;
+    const result = await stack.destroy();
+    transcript.push(`# destroy: ${JSON.stringify(result.summary.resourceChanges)}`, ...dsm.callLines(from).filter((c) => / (poweroff|delete) /.test(c)));
+    assert.equal(result.summary.resourceChanges?.delete, 6); // the stack, the component, the provider, the image, two guests
+    nothingOnDsm();
+    assert.equal(dsm.usedBytes, 100 * 1024 ** 3, "the disks' space is free again");
+  });
+});
