@@ -63,6 +63,11 @@ describe("program: homelab stack (seeds 000/001)", () => {
       "talos-cluster:day2:Upgrades": 1,
       "talos-cluster:day2:ConfigRollout": 1,
       "command:local:Command": 5,
+      // the VMM guests of the nodes' vm sections (tests/unit/synology.test.ts)
+      "talos-cluster:synology:Vms": 1,
+      "pulumi:providers:synology": 1,
+      "synology:vmm:Image": 1,
+      "synology:vmm:Guest": 2,
     });
   });
 

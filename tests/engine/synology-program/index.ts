@@ -2,7 +2,8 @@
 // same component), without the Talos resources: no node is dialled and no factory is called.
 // The ISO URL points at the fake DSM, which also stands in for the Image Factory's download.
 import * as pulumi from "@pulumi/pulumi";
-import { imageName, SynologyVms } from "./components/synology/synology-vms";
+import * as synology from "@talos-cluster/synology";
+import { imageInputs, imageName, SynologyVms } from "./components/synology/synology-vms";
 import { isoUrl, schematicId } from "./components/talos/image-schematic";
 import { parseStackConfig, projectConfig, StackConfigError } from "./config/schema";
 
@@ -16,17 +17,38 @@ function load() {
 }
 const config = load();
 const id = schematicId({ extensions: config.imageFactory.extensions, extraKernelArgs: config.imageFactory.extraKernelArgs });
-const vms = new SynologyVms(`${config.cluster.name}-synology`, {
-  settings: config.synology!,
-  password: pulumi.secret(config.synologyPassword!),
-  isoUrl: isoUrl(config.imageFactory.url, id, config.cluster.talosVersion),
-  imageName: imageName(config.cluster.talosVersion, id),
-  nodes: config.nodes.flatMap((n) => ("vm" in n && n.vm ? [{ name: n.name, role: n.role, address: n.address, vm: n.vm }] : [])),
-  maxUnavailableWorkers: config.cluster.rollout.maxUnavailableWorkers,
-  timeout: "30s",
-  // Stand-ins for the nodes' Talos API port (the test listens there).
-  readyPort: Number(new pulumi.Config("synology-test").require("readyPort")),
-});
+const iso = isoUrl(config.imageFactory.url, id, config.cluster.talosVersion);
+const image = imageName(config.cluster.talosVersion, id);
+const settings = config.synology!;
 
-export const guestIds = Object.fromEntries(Object.entries(vms.guests).map(([n, g]) => [n, g.guestId]));
-export const imageId = vms.image.imageId;
+// synology-test:refusals: instead of the VMs, one provider and image per DSM that must refuse
+// (unreachable, bad password, full volume), so one `up` shows every refusal.
+interface Refusal {
+  name: string;
+  url: string;
+  password: string;
+  imageFolder: string;
+}
+const refusals = new pulumi.Config("synology-test").getObject<Refusal[]>("refusals") ?? [];
+for (const r of refusals) {
+  const provider = new synology.Provider(`refusal-${r.name}`, { url: r.url, user: settings.user, password: pulumi.secret(r.password), caCert: settings.caCert });
+  new synology.vmm.Image(`refusal-${r.name}`, imageInputs({ ...settings, imageFolder: r.imageFolder }, image, iso), { provider });
+}
+
+const vms =
+  refusals.length === 0
+    ? new SynologyVms(`${config.cluster.name}-synology`, {
+        settings,
+        password: pulumi.secret(config.synologyPassword!),
+        isoUrl: iso,
+        imageName: image,
+        nodes: config.nodes.flatMap((n) => ("vm" in n && n.vm ? [{ name: n.name, role: n.role, address: n.address, vm: n.vm }] : [])),
+        maxUnavailableWorkers: config.cluster.rollout.maxUnavailableWorkers,
+        timeout: "30s",
+        // Stand-ins for the nodes' Talos API port (the test listens there).
+        readyPort: Number(new pulumi.Config("synology-test").require("readyPort")),
+      })
+    : undefined;
+
+export const guestIds = vms && Object.fromEntries(Object.entries(vms.guests).map(([n, g]) => [n, g.guestId]));
+export const imageId = vms?.image.imageId;

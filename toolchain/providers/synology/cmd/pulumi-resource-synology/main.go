@@ -13,6 +13,7 @@ import (
 	pprovider "github.com/pulumi/pulumi/pkg/v3/resource/provider"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/util/cmdutil"
 	rpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
+	"google.golang.org/protobuf/types/known/structpb"
 
 	synology "talos-cluster.local/providers/synology"
 )
@@ -64,4 +65,16 @@ func (s withoutInternalKey) CheckConfig(ctx context.Context, req *rpc.CheckReque
 		}
 	}
 	return resp, err
+}
+
+// DiffConfig leaves the SDK's `version` out of the comparison: the plugin's own version is not
+// DSM configuration, and pulumi-go-provider would otherwise replace the provider (and with it
+// every image and guest) because one side of the diff carries it and the other does not.
+func (s withoutInternalKey) DiffConfig(ctx context.Context, req *rpc.DiffRequest) (*rpc.DiffResponse, error) {
+	for _, m := range []*structpb.Struct{req.GetOlds(), req.GetNews(), req.GetOldInputs()} {
+		if m != nil {
+			delete(m.GetFields(), "version")
+		}
+	}
+	return s.ResourceProviderServer.DiffConfig(ctx, req)
 }
