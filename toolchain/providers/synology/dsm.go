@@ -11,6 +11,7 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/url"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -159,6 +160,7 @@ func (c *Client) session(ctx context.Context) (string, error) {
 		for name := range apiVersions {
 			names = append(names, name)
 		}
+		sort.Strings(names)
 		q := url.Values{"api": {"SYNO.API.Info"}, "version": {"1"}, "method": {"query"}, "query": {strings.Join(names, ",")}}
 		data, err := c.post(ctx, "query.cgi", q, "SYNO.API.Info", "query")
 		if err != nil {
