@@ -1,5 +1,5 @@
 // The synology plugin through the real engine against the fake DSM (tests/support/fake-dsm.ts):
-// the refusals first (bad password, DSM unreachable, no space: nothing is made), then one `up`
+// the refusals first (bad password, DSM unreachable, a full volume, a full VMM storage: nothing is made), then one `up`
 // that uploads and registers the ISO and creates and powers on both guests, an `up` that changes
 // nothing, a memory change made in place, and a destroy that leaves DSM as it was. One stack,
 // no Talos node dialled (tests/engine/synology-program builds only the VMs).
@@ -85,12 +85,13 @@ describe("Synology VMs through the engine against a fake DSM", function () {
     assert.equal(dsm.sessions.size, 0, "every session is logged out when the plugin exits");
   };
 
-  it("refuses an unreachable DSM, a bad password and a full volume with DSM's code and meaning, making nothing", async () => {
-    // One up, three refusing DSMs (each its own provider and image), so the engine starts once.
+  it("refuses an unreachable DSM, a bad password, a full volume and a full storage with a clear message, making nothing", async () => {
+    // One up, four refusals (each its own provider and resource), so the engine starts once.
     const refusals = [
       { name: "unreachable", url: `https://127.0.0.1:${await closedPort()}`, password: PASSWORD, imageFolder: "/vmm-images" },
       { name: "bad-password", url: dsm.url, password: "wrong password", imageFolder: "/vmm-images" },
       { name: "full-volume", url: dsm.url, password: PASSWORD, imageFolder: "/full" },
+      { name: "full-storage", url: dsm.url, password: PASSWORD, guestDiskGiB: 2000 },
     ];
     await stack.setConfig("synology-test:refusals", { value: JSON.stringify(refusals), secret: true });
     dsm.fullFolders.add("/full");
@@ -100,12 +101,13 @@ describe("Synology VMs through the engine against a fake DSM", function () {
     );
     assert.ok(err, "up should have failed");
     const line = (name: string) => err.message.split("\n").find((l) => l.includes(`refusal-${name} **creating failed**`))?.replace(/^.*?error: /, "") ?? `(no line for ${name})`;
-    const [a, b, c] = refusals.map((r) => line(r.name));
-    transcript.push("# up against three refusing DSMs", `unreachable:  ${a}`, `bad password: ${b}`, `full volume:  ${c}`);
+    const [a, b, c, d] = refusals.map((r) => line(r.name));
+    transcript.push("# up against refusing DSMs", `unreachable:  ${a}`, `bad password: ${b}`, `full volume:  ${c}`, `full storage: ${d}`);
     assert.match(a!, /^image talos-v1\.14\.1-[0-9a-f]{12}: cannot reach DSM at https:\/\/127\.0\.0\.1:\d+: .*connection refused; check talos-cluster:synology\.url/);
     assert.match(b!, /^image talos-v1\.14\.1-[0-9a-f]{12}: DSM SYNO\.API\.Auth login failed with error 400 \(no such account or incorrect password\): check talos-cluster:synology\.user and the encrypted talos-cluster:synologyPassword$/);
     assert.match(c!, /^upload of the ISO to \/full: DSM SYNO\.FileStation\.Upload upload failed with error 416 \(no space left on device\): the volume of talos-cluster:synology\.imageFolder is full$/);
-    assert.equal(dsm.downloads.length, 1, "only the DSM that logged in got as far as the download");
+    assert.match(d!, /^guest cp-1: no space for guest cp-1: VMM storage "volume1" has 924\.0 GiB free, its disk needs 2000 GiB; free space there or choose another storage \(talos-cluster:synology\.storage\)$/);
+    assert.equal(dsm.downloads.length, 1, "only the image whose DSM let it log in got as far as the download");
     nothingOnDsm();
     await stack.removeConfig("synology-test:refusals");
   });

@@ -3,7 +3,7 @@
 // The ISO URL points at the fake DSM, which also stands in for the Image Factory's download.
 import * as pulumi from "@pulumi/pulumi";
 import * as synology from "@talos-cluster/synology";
-import { imageInputs, imageName, SynologyVms } from "./components/synology/synology-vms";
+import { guestInputs, imageInputs, imageName, SynologyVms } from "./components/synology/synology-vms";
 import { isoUrl, schematicId } from "./components/talos/image-schematic";
 import { parseStackConfig, projectConfig, StackConfigError } from "./config/schema";
 
@@ -21,18 +21,26 @@ const iso = isoUrl(config.imageFactory.url, id, config.cluster.talosVersion);
 const image = imageName(config.cluster.talosVersion, id);
 const settings = config.synology!;
 
-// synology-test:refusals: instead of the VMs, one provider and image per DSM that must refuse
-// (unreachable, bad password, full volume), so one `up` shows every refusal.
+// synology-test:refusals: instead of the VMs, one provider and resource per DSM that must refuse
+// (unreachable, bad password, full volume: an image; a disk larger than the storage's free
+// space: a guest of the first node), so one `up` shows every refusal.
 interface Refusal {
   name: string;
   url: string;
   password: string;
-  imageFolder: string;
+  imageFolder?: string;
+  guestDiskGiB?: number;
 }
 const refusals = new pulumi.Config("synology-test").getObject<Refusal[]>("refusals") ?? [];
 for (const r of refusals) {
   const provider = new synology.Provider(`refusal-${r.name}`, { url: r.url, user: settings.user, password: pulumi.secret(r.password), caCert: settings.caCert });
-  new synology.vmm.Image(`refusal-${r.name}`, imageInputs({ ...settings, imageFolder: r.imageFolder }, image, iso), { provider });
+  const node = config.nodes[0]!;
+  if (r.guestDiskGiB !== undefined && "vm" in node && node.vm) {
+    const vmNode = { name: node.name, role: node.role, address: node.address, vm: { ...node.vm, diskGiB: r.guestDiskGiB } };
+    new synology.vmm.Guest(`refusal-${r.name}`, guestInputs(vmNode, settings, image, { port: 50000, timeout: "1s" }), { provider });
+  } else {
+    new synology.vmm.Image(`refusal-${r.name}`, imageInputs({ ...settings, imageFolder: r.imageFolder ?? settings.imageFolder }, image, iso), { provider });
+  }
 }
 
 const vms =
