@@ -36,7 +36,10 @@ export const vmSchema = z.strictObject({
 /** A DSM folder path like /vmm-images or /homes/pulumi/iso. */
 const dsmFolder = z.string().regex(/^(\/[^/\0]+)+$/, "must be a DSM folder path like /vmm-images (a shared folder, then subfolders)");
 
-/** Where DSM is and what the guests use there. The password is the encrypted talos-cluster:synologyPassword. */
+/**
+ * Where DSM is and what the guests use there. The password is the encrypted
+ * talos-cluster:synologyPassword. With cluster.applyNodes: false (render only) no VM is made.
+ */
 export const synologySchema = z.strictObject({
   /** DSM's address, https://<host>:<port>. https only: the password goes with the login. Required. */
   url: z.url({ protocol: /^https$/, message: "must be an https URL like https://nas.lan:5001 (DSM's HTTPS port; the password goes with every login)" }),
@@ -94,8 +97,5 @@ export function checkSynology(root: Record<string, unknown>, ctx: Ctx): void {
   }
   if (!hasSection && root.synologyPassword !== undefined) {
     issue(ctx, ["synologyPassword"], "is set but the stack has no talos-cluster:synology section");
-  }
-  if (hasSection && record(root.cluster).applyNodes === false) {
-    issue(ctx, ["synology"], "cannot be used with cluster.applyNodes: false, which renders configs and touches no machine; remove one of them");
   }
 }
