@@ -160,8 +160,8 @@ describe("program: homelab stack (seeds 000/001)", () => {
         onDestroy: { graceful: true, reset: true, reboot: false },
         timeouts: { create: "10m", update: "10m" },
       });
-      // the schematic registration (dependsOn) and the secrets its client configuration comes from
-      assert.deepEqual(apply.dependencies, [recorder.named("tales-config-secrets").urn, schematic.urn].sort());
+      // the schematic registration and the node's Synology VM (dependsOn), and the secrets its client configuration comes from
+      assert.deepEqual(apply.dependencies, [recorder.named(`tales-synology-${name}`).urn, recorder.named("tales-config-secrets").urn, schematic.urn].sort());
       assert.deepEqual(apply.secretInputs, ["clientConfiguration", "machineConfigurationInput"]);
       assert.deepEqual([...new Set(apply.additionalSecretOutputs)].sort(), ["machineConfiguration", "machineConfigurationInput"]);
     }
