@@ -1,8 +1,10 @@
 // The synology plugin through the real engine against the fake DSM (tests/support/fake-dsm.ts):
 // the refusals first (bad password, DSM unreachable, a full volume, a full VMM storage: nothing is made), then one `up`
 // that uploads and registers the ISO and creates and powers on both guests, an `up` that changes
-// nothing, a memory change made in place, and a destroy that leaves DSM as it was. One stack,
-// no Talos node dialled (tests/engine/synology-program builds only the VMs).
+// nothing, a memory change made in place, and a destroy that leaves DSM as it was. The first
+// creating `up` has the worker's power-on refused once: the guest stays in the state and the
+// next `up` powers it on. One stack, no Talos node dialled (tests/engine/synology-program
+// builds only the VMs).
 import assert from "node:assert/strict";
 import type { Stack } from "@pulumi/pulumi/automation";
 import fs from "node:fs";
@@ -112,13 +114,19 @@ describe("Synology VMs through the engine against a fake DSM", function () {
     await stack.removeConfig("synology-test:refusals");
   });
 
-  it("creates the image and both guests, powers them on, and records the calls of one up", async () => {
+  it("creates the image and both guests in rollout order; a guest whose power-on fails stays in the state", async () => {
     const from = dsm.calls.length;
     const downloads = dsm.downloads.length;
-    const result = await stack.up();
-    assert.equal(result.summary.result, "succeeded");
+    dsm.refusePowerOn.set("worker-1", 903);
+    const err = await stack.up().then(
+      () => undefined,
+      (e: unknown) => e as Error,
+    );
+    assert.ok(err, "up should have failed: worker-1 does not power on");
     const calls = dsm.callLines(from);
-    transcript.push("# up: the calls the fake DSM recorded", ...calls);
+    const failure = err.message.split("\n").find((l) => /guest worker-1 was created/.test(l))?.replace(/^\s*\* /, "");
+    transcript.push("# up: the calls the fake DSM recorded (worker-1's power-on refused once)", ...calls, `error: ${failure}`);
+    assert.equal(failure, "guest worker-1 was created but did not power on: DSM SYNO.Virtualization.API.Guest.Action poweron failed with error 903 (failed to power on: insufficient memory): the NAS has not enough free memory for this guest");
     assert.equal(dsm.downloads.length - downloads, 1, "the ISO is downloaded once");
     assert.equal(calls.filter((c) => c.startsWith("SYNO.API.Auth login")).length, 1, "one session for the whole up");
     assert.equal(calls.at(-1), "SYNO.API.Auth logout session=VirtualizationAPI");
@@ -137,13 +145,26 @@ describe("Synology VMs through the engine against a fake DSM", function () {
       guests.map((g) => [g.guest_name, g.status, g.vcpu_num, g.vram_size, g.vdisks[0]?.vdisk_size, g.vnics[0]?.mac, g.vnics[0]?.network_name, g.autorun, g.iso_images[1]]),
       [
         ["cp-1", "running", 2, 4096, 20480, "02:11:32:00:00:21", "Default VM Network", 1, "unmounted"],
-        ["worker-1", "running", 2, 4096, 20480, "02:11:32:00:00:31", "Default VM Network", 1, "unmounted"],
+        ["worker-1", "shutdown", 2, 4096, 20480, "02:11:32:00:00:31", "Default VM Network", 1, "unmounted"],
       ],
     );
     const [image] = [...dsm.images.values()];
     assert.match(image!.image_name, /^talos-v1\.14\.1-[0-9a-f]{12}$/);
     assert.equal(guests[0]!.iso_images[0], image!.image_name);
+    // Both guests are in the state, the worker with its guest id: nothing made is lost.
+    const inState = ((await stack.exportStack()).deployment.resources as { type: string; id?: string }[]).filter((r) => r.type === "synology:vmm:Guest").map((r) => r.id);
+    assert.deepEqual(inState, guests.map((g) => g.guest_id));
     assert.equal(dsm.sessions.size, 0);
+  });
+
+  it("powers that guest on at the next up", async () => {
+    const from = dsm.calls.length;
+    const result = await stack.up();
+    transcript.push(`# next up: ${JSON.stringify(result.summary.resourceChanges)}`, ...dsm.callLines(from));
+    // The failed up stopped before removing the refusal step's four providers: they go now.
+    assert.deepEqual(result.summary.resourceChanges, { delete: 4, same: 5, update: 1 });
+    assert.deepEqual([...dsm.guests.values()].map((g) => [g.guest_name, g.status]), [["cp-1", "running"], ["worker-1", "running"]]);
+    assert.deepEqual(dsm.calls.slice(from).filter((c) => c.method === "poweron").map((c) => c.params.guest_id), [[...dsm.guests.keys()][1]]);
   });
 
   it("changes nothing on a second up", async () => {

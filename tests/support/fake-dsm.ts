@@ -121,6 +121,8 @@ export class FakeDsm {
   private nextId = 1;
   storageBytes: number;
   usedBytes: number;
+  /** Guests whose next power-on fails, by name, with this VMM code (e.g. 903, insufficient memory). */
+  readonly refusePowerOn = new Map<string, number>();
   /** Folders on a full volume: an upload there fails with File Station's 416. */
   readonly fullFolders = new Set<string>();
 
@@ -340,6 +342,11 @@ export class FakeDsm {
       case "SYNO.Virtualization.API.Guest.Action poweron": {
         const g = this.guest(p);
         if (g.status === "running") throw new DsmError(904);
+        const refused = this.refusePowerOn.get(g.guest_name);
+        if (refused !== undefined) {
+          this.refusePowerOn.delete(g.guest_name);
+          throw new DsmError(refused);
+        }
         g.status = "running";
         return {};
       }
