@@ -175,8 +175,9 @@ describe("Synology VMs through the engine against a fake DSM", function () {
     assert.deepEqual(dsm.callLines(from), [], "an up without changes does not even log in");
   });
 
-  it("changes memory in place: power off, set, power on, one guest", async () => {
+  it("changes memory in place: power off, set, power on, one guest (logging in again when DSM ends the session)", async () => {
     const ids = [...dsm.guests.keys()];
+    dsm.expireSessionAt = "set";
     await stack.setConfig("talos-cluster:nodes", { value: JSON.stringify(stackConfig(dsm, dsm.url, { "worker-1": 6144 })["talos-cluster:nodes"]) });
     const from = dsm.calls.length;
     const result = await stack.up();
@@ -185,7 +186,15 @@ describe("Synology VMs through the engine against a fake DSM", function () {
     assert.deepEqual([...dsm.guests.keys()], ids, "the same guests");
     assert.deepEqual([...dsm.guests.values()].map((g) => [g.guest_name, g.vram_size, g.status]), [["cp-1", 4096, "running"], ["worker-1", 6144, "running"]]);
     const actions = dsm.calls.slice(from).filter((c) => /^(poweroff|poweron|set)$/.test(c.method)).map((c) => `${c.api} ${c.method} guest_id=${c.params.guest_id}`);
-    assert.deepEqual(actions, [`SYNO.Virtualization.API.Guest.Action poweroff guest_id=${ids[1]}`, `SYNO.Virtualization.API.Guest set guest_id=${ids[1]}`, `SYNO.Virtualization.API.Guest.Action poweron guest_id=${ids[1]}`]);
+    // The first `set` met a timed-out session (106): one new login, the same `set` again.
+    assert.deepEqual(actions, [
+      `SYNO.Virtualization.API.Guest.Action poweroff guest_id=${ids[1]}`,
+      `SYNO.Virtualization.API.Guest set guest_id=${ids[1]}`,
+      `SYNO.Virtualization.API.Guest set guest_id=${ids[1]}`,
+      `SYNO.Virtualization.API.Guest.Action poweron guest_id=${ids[1]}`,
+    ]);
+    assert.equal(dsm.callLines(from).filter((c) => c.startsWith("SYNO.API.Auth login")).length, 2);
+    assert.equal(dsm.sessions.size, 0);
   });
 
   it("destroy powers off and deletes the guests with their disks, then the image and the ISO", async () => {

@@ -121,6 +121,8 @@ export class FakeDsm {
   private nextId = 1;
   storageBytes: number;
   usedBytes: number;
+  /** When set, the next call of this method finds its session timed out (common error 106) and ends it. */
+  expireSessionAt?: string;
   /** Guests whose next power-on fails, by name, with this VMM code (e.g. 903, insufficient memory). */
   readonly refusePowerOn = new Map<string, number>();
   /** Folders on a full volume: an upload there fails with File Station's 416. */
@@ -196,6 +198,11 @@ export class FakeDsm {
       if (version < info.minVersion || version > info.maxVersion) throw new DsmError(104);
       if (api === "SYNO.API.Auth") return { success: true, data: this.auth(method, params, _sid) };
       if (!_sid || !this.sessions.has(_sid)) throw new DsmError(119);
+      if (this.expireSessionAt === method) {
+        this.expireSessionAt = undefined;
+        this.sessions.delete(_sid);
+        throw new DsmError(106);
+      }
       return { success: true, data: this.call(api, method, rest, upload) ?? {} };
     } catch (err) {
       if (err instanceof DsmError) return { success: false, error: { code: err.code } };
