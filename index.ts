@@ -7,6 +7,7 @@ import { EtcdBackup } from "./components/backup/etcd-backup";
 import { ClusterUpgrades } from "./components/day2/cluster-upgrades";
 import { ConfigRollout } from "./components/day2/config-rollout";
 import { HetznerCloud } from "./components/hetzner/hetzner-cloud";
+import { imageName, SynologyVms } from "./components/synology/synology-vms";
 import { patchFileProblems, talosConfigCheck } from "./components/talos/config-validation";
 import { DataDiskWipes } from "./components/talos/data-disk-wipes";
 import { TalosCluster } from "./components/talos/talos-cluster";
@@ -48,6 +49,10 @@ const hetzner =
     token: pulumi.secret(config.hcloudToken!),
   });
 
+// Synology: the VMM guests of the nodes with a vm section, booted from the cluster's ISO.
+const synology = config.synology;
+const vmNodes = config.nodes.flatMap((n) => ("vm" in n && n.vm ? [{ name: n.name, role: n.role, address: n.address, vm: n.vm }] : []));
+
 const cluster = new TalosCluster(config.cluster.name, {
   config,
   patchFiles,
@@ -58,6 +63,20 @@ const cluster = new TalosCluster(config.cluster.name, {
   configCheck: { rules: talosRules, nodeLayers: sources.nodeLayers, base: sources.base },
   // Disaster recovery: etcd from a snapshot instead of empty (README, Disaster recovery).
   recoverFrom: config.cluster.recoverFrom === undefined ? undefined : recoverySource(config.cluster.recoverFrom),
+  machines:
+    synology &&
+    ((schematic, checked) =>
+      new SynologyVms(`${config.cluster.name}-synology`, {
+        settings: synology,
+        password: pulumi.secret(config.synologyPassword!),
+        isoUrl: schematic.isoUrl,
+        imageName: imageName(config.cluster.talosVersion, schematic.id),
+        checked,
+        nodes: vmNodes,
+        maxUnavailableWorkers: config.cluster.rollout.maxUnavailableWorkers,
+        timeout: config.cluster.talosApiTimeout,
+        after: schematic.registration,
+      }).nodeAfter),
 });
 
 // Day 2, before anything else touches a running cluster: Talos OS upgrades one node at a time,

@@ -7,6 +7,7 @@ import { checkGatewayAndViz } from "./gateway-checks";
 import { checkHetznerLimits } from "./hetzner-checks";
 import { Cidr, contains, overlaps, parseCidr, parseIpv4 } from "./ip";
 import { checkCertificates, checkNodeRules } from "./node-checks";
+import { checkSynology } from "./synology";
 
 /** Runs every cross-field check; registered with `when: () => true` so it runs despite field errors. */
 export function crossFieldChecks(value: unknown, ctx: Ctx): void {
@@ -34,6 +35,7 @@ export function crossFieldChecks(value: unknown, ctx: Ctx): void {
   checkCertificates(record(root.addons), ctx);
   checkConfigContract(root, cluster, ctx);
   checkBackupAndRecovery(root, ctx);
+  checkSynology(root, ctx);
 }
 
 /** Add-ons that cannot work with the rest of the config; `enabled` defaults as in the schema. */

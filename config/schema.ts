@@ -9,6 +9,7 @@ import { checkVersionPair } from "./versions";
 import { crossFieldChecks } from "./checks";
 import { HETZNER_PLATFORM, hetznerNodes, hetznerSchema } from "./hetzner";
 import { importedSecretsProblems } from "./secrets-certs";
+import { synologySchema, vmSchema } from "./synology";
 import {
   cidr,
   configContract,
@@ -158,6 +159,8 @@ const nodeSchema = z.strictObject({
   taints: taints.default({}),
   /** Extra patch files for this node only, relative to the project root, applied last. */
   patches: z.array(z.string().regex(/^[^/].*\.ya?ml$/, "must be a relative path to a .yaml file")).default([]),
+  /** synology-vm only: the VMM guest this program creates for the node (config/synology.ts). Default: none, the VM exists already. */
+  vm: vmSchema.optional(),
 });
 
 /** A GitHub Actions runner label, e.g. ubuntu-latest, self-hosted or a label of your own. */
@@ -183,6 +186,10 @@ const rawSchema = z.strictObject({
   hetzner: hetznerSchema.optional(),
   /** The Hetzner API token, from the encrypted stack secret `hcloud:token`. */
   hcloudToken: z.string().regex(/^[A-Za-z0-9]{64}$/, "must be a 64-character Hetzner Cloud API token").optional(),
+  /** Synology DSM and VMM: where the guests of nodes with a vm section are created (config/synology.ts). */
+  synology: synologySchema.optional(),
+  /** The DSM password, from the encrypted stack secret `talos-cluster:synologyPassword`. */
+  synologyPassword: z.string().min(1, "must not be empty").optional(),
   /** Platform add-ons, installed once the cluster is bootstrapped (skipped when cluster.applyNodes is false). */
   addons: addonsSchema.default(addonsSchema.parse({})),
   /** Where CI previews and updates this stack. Default: a hosted ubuntu-latest runner. */
@@ -205,6 +212,7 @@ export type NodeSettings = z.infer<typeof nodeSchema>;
 export type { AddonSettings } from "./addons";
 export type { BackupSettings } from "./backup";
 export type { HetznerSettings } from "./hetzner";
+export type { SynologySettings, VmSettings } from "./synology";
 
 /** A node's data disks as paths, and the ones to wipe once when new to the stack (config/schema.ts dataDisks). */
 export function dataDiskSettings(disks: readonly (string | { path: string; wipe: boolean })[]): { dataDisks: string[]; wipeDisks: string[] } {
@@ -214,7 +222,7 @@ export function dataDiskSettings(disks: readonly (string | { path: string; wipe:
 
 /** Defaults that depend on other fields, filled once validation passed. */
 function deriveDefaults(input: RawStackConfig) {
-  const { hcloudToken, ...raw } = input;
+  const { hcloudToken, synologyPassword, ...raw } = input;
   const nodes = raw.hetzner ? hetznerNodes(raw.cluster.name, raw.hetzner) : raw.nodes!.map((n) => ({ ...n, platform: n.platform as Platform | typeof HETZNER_PLATFORM }));
   const controlPlanes = nodes.filter((n) => n.role === "controlplane");
   const workers = nodes.filter((n) => n.role === "worker");
@@ -226,6 +234,7 @@ function deriveDefaults(input: RawStackConfig) {
     ...raw,
     // Secret, and kept apart so it can only reach the provider that needs it.
     hcloudToken,
+    synologyPassword,
     cluster: {
       ...raw.cluster,
       // A Hetzner cluster's endpoint is its load balancer, known once it exists.

@@ -226,6 +226,9 @@ function installPlugin(spec) {
   if (isExecutable(installed) && fs.existsSync(stamp) && fs.readFileSync(stamp, "utf8") === binary) return `up to date in ${path.relative(root, dir) || dir}`;
   if (checkOnly) throw new StepError(`${spec.plugin} ${spec.version} is not installed in ${pulumiHome()}`);
   if (installed === binary) return `already the plugin cache's own (${dir})`;
+  // `pulumi plugin install --file` keeps a plugin already installed at that version, so a
+  // rebuilt plugin (our own sources changed) would never reach the engine: remove it first.
+  fs.rmSync(dir, { recursive: true, force: true });
   run(path.join(toolsBin, "pulumi"), ["plugin", "install", "resource", spec.plugin, spec.version, "--file", binary], {
     env: { ...process.env, PULUMI_HOME: pulumiHome(), PULUMI_SKIP_UPDATE_CHECK: "true", PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true" },
   });

@@ -19,7 +19,12 @@ describe("engine: preview of the committed example stacks", function () {
   const core = ["talos:machine:Secrets", "talos:imageFactory:Schematic", "talos:machine:ConfigurationApply", "talos:machine:Bootstrap", "talos:cluster:Kubeconfig"];
   const addonCore = ["pulumi:providers:kubernetes", "kubernetes:yaml/v2:ConfigFile", "kubernetes:core/v1:Namespace", "kubernetes:helm.sh/v3:Release", "command:local:Command"];
   const cases = [
-    { name: "homelab", creates: 30, types: [...core, ...addonCore], names: ["tales-addons-prometheus-operator-crds-manifests", "tales-addons-cilium-release", "talos-control-1-upgrade", "tales-upgrades-kubernetes", "talos-worker-1-rollout"] },
+    {
+      name: "homelab",
+      creates: 35,
+      types: [...core, ...addonCore, "pulumi:providers:synology", "synology:vmm:Image", "synology:vmm:Guest"],
+      names: ["tales-addons-prometheus-operator-crds-manifests", "tales-addons-cilium-release", "talos-control-1-upgrade", "tales-upgrades-kubernetes", "talos-worker-1-rollout", "tales-synology-image", "tales-synology-talos-control-1", "tales-synology-talos-worker-1"],
+    },
     // the stack of the e2e workflow (.github/workflows/e2e.yml), on talosctl's QEMU bridge addresses
     // (no prometheus-operator CRDs: their manifest is a GitHub release asset)
     { name: "e2e", creates: 26, types: [...core, ...addonCore.filter((t) => t !== "kubernetes:yaml/v2:ConfigFile")], names: ["e2e-addons-cilium-release", "e2e-cp-1-apply", "e2e-worker-1-upgrade", "e2e-upgrades-kubernetes"] },

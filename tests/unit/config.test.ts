@@ -46,6 +46,7 @@ describe("stack config", () => {
       },
       ci: { enabled: true, runsOn: "ubuntu-latest" },
       hcloudToken: undefined,
+      synologyPassword: undefined,
       imageFactory: { url: "https://factory.talos.dev", register: true, extensions: [], extraKernelArgs: [] },
       addons: {
         prometheusOperatorCrds: { enabled: true },

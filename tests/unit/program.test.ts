@@ -66,6 +66,11 @@ describe("program: homelab stack (seeds 000/001)", () => {
       // and the post-install `cilium status` check (tests/unit/gateway-addons.test.ts)
       "talos-cluster:addons:PostInstallChecks": 1,
       "command:local:Command": 6,
+      // the VMM guests of the nodes' vm sections (tests/unit/synology.test.ts)
+      "talos-cluster:synology:Vms": 1,
+      "pulumi:providers:synology": 1,
+      "synology:vmm:Image": 1,
+      "synology:vmm:Guest": 2,
     });
   });
 
@@ -162,8 +167,8 @@ describe("program: homelab stack (seeds 000/001)", () => {
         onDestroy: { graceful: true, reset: true, reboot: false },
         timeouts: { create: "10m", update: "10m" },
       });
-      // the schematic registration (dependsOn) and the secrets its client configuration comes from
-      assert.deepEqual(apply.dependencies, [recorder.named("tales-config-secrets").urn, schematic.urn].sort());
+      // the schematic registration and the node's Synology VM (dependsOn), and the secrets its client configuration comes from
+      assert.deepEqual(apply.dependencies, [recorder.named(`tales-synology-${name}`).urn, recorder.named("tales-config-secrets").urn, schematic.urn].sort());
       assert.deepEqual(apply.secretInputs, ["clientConfiguration", "machineConfigurationInput"]);
       assert.deepEqual([...new Set(apply.additionalSecretOutputs)].sort(), ["machineConfiguration", "machineConfigurationInput"]);
     }
