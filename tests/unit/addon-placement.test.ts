@@ -22,7 +22,12 @@ const inputOf = (config: ReturnType<typeof parsed>): PlacementInput => ({
 function refusal(stack: string, addons: Record<string, unknown>, nodes?: unknown[]): string[] {
   try {
     const config = committedStackConfig(stack, { "talos-cluster:addons": addons });
-    if (nodes) config["talos-cluster:nodes"] = JSON.stringify(nodes);
+    if (nodes) {
+      // other machines than the stack's: its Synology VMs go with its own nodes
+      config["talos-cluster:nodes"] = JSON.stringify(nodes);
+      delete config["talos-cluster:synology"];
+      delete config["talos-cluster:synologyPassword"];
+    }
     parseStackConfig(projectConfig(config));
   } catch (err) {
     assert.ok(err instanceof StackConfigError, String(err));
@@ -228,6 +233,8 @@ describe("placement: refusals name the add-on, the count and the nodes", () => {
     };
     const config = committedStackConfig("homelab", { "talos-cluster:addons": tolerated });
     config["talos-cluster:nodes"] = JSON.stringify(nodes);
+    delete config["talos-cluster:synology"];
+    delete config["talos-cluster:synologyPassword"];
     assert.doesNotThrow(() => parseStackConfig(projectConfig(config)));
   });
 
