@@ -46,7 +46,8 @@ export class ClusterUpgrades extends pulumi.ComponentResource {
     const stops = minorStopsFor(args.talosVersion, args.installerImage);
     this.minorSteps = step(
       `${name}-talos-minors`,
-      { create: recordOnly(`Talos minors below ${args.talosVersion}`), update: minorStepsScript(args.nodes, stops, members, args.timeout) },
+      // Its create text names no version, so a bump within a minor leaves the step unchanged.
+      { create: recordOnly("Talos minor steps"), update: minorStepsScript(args.nodes, stops, members, args.timeout) },
       args.after,
     );
     this.steps.push(this.minorSteps);

@@ -118,7 +118,11 @@ describe("a new cluster enrolls every node in parallel", () => {
   it("every day-2 step of a new node only records its target when created", async () => {
     const { recorder } = await runValidProgram(oxide(), "create");
     for (const step of recorder.ofType(COMMAND)) {
-      const expected = step.name.endsWith("-rollout") ? /^echo 'oxide-[a-z0-9-]+: config applied at enrollment, nothing to roll out'$/ : /^echo '.*: installed at creation, nothing to upgrade'$/;
+      const expected = step.name.endsWith("-rollout")
+        ? /^echo 'oxide-[a-z0-9-]+: config applied at enrollment, nothing to roll out'$/
+        : step.name.endsWith("-upgrade")
+          ? /^echo '.*: installed at creation, nothing to upgrade'\necho 'kernel args since a real boot: \[\]'$/
+          : /^echo '.*: installed at creation, nothing to upgrade'$/;
       assert.match(String(step.inputs.create), expected, step.name);
     }
   });
