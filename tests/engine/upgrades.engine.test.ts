@@ -74,7 +74,7 @@ describe("engine: upgrades run serially through the real command plugin", functi
 
   it("a new cluster records its targets and runs nothing", async () => {
     const result = await up("v1.10.6", "1.33.3");
-    assert.equal(result.summary.resourceChanges?.create, 8); // stack, component, 5 nodes, Kubernetes
+    assert.equal(result.summary.resourceChanges?.create, 9); // stack, component, minor steps, 5 nodes, Kubernetes
     assert.deepEqual(ran(), []);
   });
 

@@ -362,6 +362,4 @@ describe("Talos minor steps in the stacks", () => {
     assert.deepEqual(minorSequence(12, "v1.13.2"), ["v1.13.2"]);
     assert.equal(installerAt("factory.talos.dev/installer/abc:v1.14.1", "v1.12.11"), "factory.talos.dev/installer/abc:v1.12.11");
   });
-
-});
 });
