@@ -31,7 +31,7 @@ export function nodeAtStopCommands(node: UpgradeNode, stop: MinorStop, members: 
   const target = { talosVersion: stop.version, schematicId: "", installerImage: stop.installerImage, kernelArgs: [], timeout, members };
   return [
     readTag(node.address),
-    `case "$tag" in v1.*.*) minor="\${tag#v1.}"; minor="\${minor%%.*}";; *) echo ${q(`${node.name}: cannot read the Talos version it runs (talosctl -n ${node.address} version), so it cannot be stepped to ${stop.version}`)} >&2; exit 1;; esac`,
+    `case "$tag" in v1.[0-9]*.[0-9]*) minor="\${tag#v1.}"; minor="\${minor%%.*}";; *) echo ${q(`${node.name}: cannot read the Talos version it runs (talosctl -n ${node.address} version), so it cannot be stepped to ${stop.version}`)} >&2; exit 1;; esac`,
     `if [ "$minor" -lt ${stop.minor - 1} ]; then echo ${q(`${node.name} runs `)}"$tag"${q(`, more than one minor below ${stop.version}: upgrade it by hand one minor at a time (talosctl upgrade) to ${stop.version}, then run up again`)} >&2; exit 1; fi`,
     `if [ "$minor" -lt ${stop.minor} ]; then`,
     `  echo ${q(`${node.name}: `)}"$tag"${q(` -> ${stop.version} (Talos upgrades go one minor at a time)`)}`,

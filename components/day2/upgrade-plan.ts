@@ -132,7 +132,7 @@ export function atTargetCheck(node: UpgradeNode, target: OsTarget): string {
  */
 export function minorGuard(node: UpgradeNode, target: string): string[] {
   const to = talosMinor(target);
-  const lines = [`case "$tag" in v1.*.*) minor="\${tag#v1.}"; minor="\${minor%%.*}";; *) minor="";; esac`];
+  const lines = [`case "$tag" in v1.[0-9]*.[0-9]*) minor="\${tag#v1.}"; minor="\${minor%%.*}";; *) minor="";; esac`];
   const cases = TALOS_MINORS.map((m) => Number(m.split(".")[1]))
     .filter((m) => m < to - 1)
     .map((m) => `  ${m}) echo ${q(`${node.name} runs `)}"$tag"${q(`, more than one minor below ${target}: Talos upgrades go one minor at a time; set cluster.talosVersion to each of ${minorSequence(m, target).join(", ")} in turn and run up after each`)} >&2; exit 1;;`);

@@ -58,11 +58,11 @@ describe("program: homelab stack (seeds 000/001)", () => {
       "talos-cluster:addons:Cilium": 1,
       "kubernetes:core/v1:Namespace": 1,
       "kubernetes:helm.sh/v3:Release": 1,
-      // day 2: one upgrade step per node and one for Kubernetes (tests/unit/upgrades.test.ts),
-      // then one config rollout step per node (tests/unit/rollout.test.ts)
+      // day 2: the Talos minor steps, one upgrade step per node and one for Kubernetes
+      // (tests/unit/upgrades.test.ts), then one config rollout step per node (tests/unit/rollout.test.ts)
       "talos-cluster:day2:Upgrades": 1,
       "talos-cluster:day2:ConfigRollout": 1,
-      "command:local:Command": 5,
+      "command:local:Command": 6,
     });
   });
 

@@ -86,7 +86,7 @@ describe("upgrade plan", () => {
     const lines = osUpgradeScript(nodes[1]!, { ...target, talosVersion: "v1.13.2", installerImage: "factory.talos.dev/installer/abc:v1.13.2" }).split("\n");
     const from = lines.indexOf('case "$minor" in');
     assert.deepEqual(lines.slice(from - 1, from + 4), [
-      `case "$tag" in v1.*.*) minor="\${tag#v1.}"; minor="\${minor%%.*}";; *) minor="";; esac`,
+      `case "$tag" in v1.[0-9]*.[0-9]*) minor="\${tag#v1.}"; minor="\${minor%%.*}";; *) minor="";; esac`,
       'case "$minor" in',
       `  10) echo 'cp-1 runs '"$tag"', more than one minor below v1.13.2: Talos upgrades go one minor at a time; set cluster.talosVersion to each of v1.11.6, v1.12.11, v1.13.2 in turn and run up after each' >&2; exit 1;;`,
       `  11) echo 'cp-1 runs '"$tag"', more than one minor below v1.13.2: Talos upgrades go one minor at a time; set cluster.talosVersion to each of v1.12.11, v1.13.2 in turn and run up after each' >&2; exit 1;;`,
@@ -361,5 +361,36 @@ describe("Talos minor steps in the stacks", () => {
     assert.deepEqual(minorSequence(10, "v1.13.2"), ["v1.11.6", "v1.12.11", "v1.13.2"]);
     assert.deepEqual(minorSequence(12, "v1.13.2"), ["v1.13.2"]);
     assert.equal(installerAt("factory.talos.dev/installer/abc:v1.14.1", "v1.12.11"), "factory.talos.dev/installer/abc:v1.12.11");
+  });
+});
+
+describe("the upgrade command lines against the pinned talosctl", () => {
+  it("every talosctl invocation of the scripts parses with talosctl v1.13.0 (.tools/bin): it fails only for want of a cluster", () => {
+    const bin = path.join(__dirname, "../../.tools/bin/talosctl");
+    const node = { name: "cp-1", address: "10.0.1.11", role: "controlplane" as const };
+    const members = { controlPlanes: ["10.0.1.11"], workers: ["10.0.1.61"] };
+    const target = { talosVersion: "v1.14.1", schematicId: "abc", installerImage: "factory.talos.dev/installer/abc:v1.14.1", kernelArgs: ["vga=792"], timeout: "10m", members };
+    const scripts = [osUpgradeScript(node, target), minorStepsScript([node], minorStopsFor("v1.12.0", target.installerImage), members, "10m")];
+    const lines = new Set(scripts.flatMap((s) => [...s.matchAll(/talosctl (-n [^|"\n]+?)(?: 2>\/dev\/null|\n|$)/g)].map((m) => m[1]!.trim())));
+    assert.deepEqual([...lines].sort(), [
+      "-n 10.0.1.11 etcd forfeit-leadership",
+      "-n 10.0.1.11 get extensions",
+      "-n 10.0.1.11 health --control-plane-nodes 10.0.1.11 --worker-nodes 10.0.1.61 --wait-timeout=10m",
+      "-n 10.0.1.11 upgrade --image factory.talos.dev/installer/abc:v1.10.9 --wait --timeout=10m",
+      "-n 10.0.1.11 upgrade --image factory.talos.dev/installer/abc:v1.11.6 --wait --timeout=10m",
+      "-n 10.0.1.11 upgrade --image factory.talos.dev/installer/abc:v1.14.1 --reboot-mode powercycle --wait --timeout=10m",
+      "-n 10.0.1.11 upgrade --image factory.talos.dev/installer/abc:v1.14.1 --wait --timeout=10m",
+      "-n 10.0.1.11 version --short",
+    ]);
+    const home = fs.mkdtempSync(path.join(os.tmpdir(), "talos-cluster-talosctl-"));
+    try {
+      for (const args of [...lines, "-n 10.0.1.11 upgrade --image x --reboot-mode nope"]) {
+        const r = spawnSync(bin, args.split(" "), { env: { HOME: home, TALOSCONFIG: path.join(home, "none") }, encoding: "utf8" });
+        const expected = args.endsWith("nope") ? 'invalid argument "nope" for "-m, --reboot-mode" flag: must be one of [default force powercycle]' : "error constructing client: failed to determine endpoints";
+        assert.equal(r.stderr.trim().split("\n")[0], expected, args);
+      }
+    } finally {
+      fs.rmSync(home, { recursive: true, force: true });
+    }
   });
 });
