@@ -371,7 +371,7 @@ describe("the upgrade command lines against the pinned talosctl", () => {
     const members = { controlPlanes: ["10.0.1.11"], workers: ["10.0.1.61"] };
     const target = { talosVersion: "v1.14.1", schematicId: "abc", installerImage: "factory.talos.dev/installer/abc:v1.14.1", kernelArgs: ["vga=792"], timeout: "10m", members };
     const scripts = [osUpgradeScript(node, target), minorStepsScript([node], minorStopsFor("v1.12.0", target.installerImage), members, "10m")];
-    const lines = new Set(scripts.flatMap((s) => [...s.matchAll(/talosctl (-n [^|"\n]+?)(?: 2>\/dev\/null|\n|$)/g)].map((m) => m[1]!.trim())));
+    const lines = new Set(scripts.flatMap((s) => [...s.matchAll(/talosctl (-n [^|"'()\n]+?)(?: 2>\/dev\/null|\n|$)/g)].map((m) => m[1]!.trim())));
     assert.deepEqual([...lines].sort(), [
       "-n 10.0.1.11 etcd forfeit-leadership",
       "-n 10.0.1.11 get extensions",
