@@ -19,13 +19,13 @@ describe("engine: preview of the committed example stacks", function () {
   const core = ["talos:machine:Secrets", "talos:imageFactory:Schematic", "talos:machine:ConfigurationApply", "talos:machine:Bootstrap", "talos:cluster:Kubeconfig"];
   const addonCore = ["pulumi:providers:kubernetes", "kubernetes:yaml/v2:ConfigFile", "kubernetes:core/v1:Namespace", "kubernetes:helm.sh/v3:Release", "command:local:Command"];
   const cases = [
-    { name: "homelab", creates: 28, types: [...core, ...addonCore], names: ["tales-addons-prometheus-operator-crds-manifests", "tales-addons-cilium-release", "talos-control-1-upgrade", "tales-upgrades-kubernetes", "talos-worker-1-rollout"] },
+    { name: "homelab", creates: 29, types: [...core, ...addonCore], names: ["tales-addons-prometheus-operator-crds-manifests", "tales-addons-cilium-release", "talos-control-1-upgrade", "tales-upgrades-kubernetes", "talos-worker-1-rollout"] },
     // the stack of the e2e workflow (.github/workflows/e2e.yml), on talosctl's QEMU bridge addresses
     // (no prometheus-operator CRDs: their manifest is a GitHub release asset)
-    { name: "e2e", creates: 26, types: [...core, ...addonCore.filter((t) => t !== "kubernetes:yaml/v2:ConfigFile")], names: ["e2e-addons-cilium-release", "e2e-cp-1-apply", "e2e-worker-1-upgrade", "e2e-upgrades-kubernetes"] },
+    { name: "e2e", creates: 27, types: [...core, ...addonCore.filter((t) => t !== "kubernetes:yaml/v2:ConfigFile")], names: ["e2e-addons-cilium-release", "e2e-cp-1-apply", "e2e-worker-1-upgrade", "e2e-upgrades-kubernetes"] },
     {
       name: "deepthought",
-      creates: 48,
+      creates: 49,
       types: [...core, ...addonCore, "tls:index:PrivateKey", "tls:index:SelfSignedCert", "tls:index:CertRequest", "tls:index:LocallySignedCert"],
       names: [
         "deepthought-addons-gateway-api-crds-manifests",
@@ -39,7 +39,7 @@ describe("engine: preview of the committed example stacks", function () {
     {
       // a dummy token (encrypted in the stack file): previews create nothing and call no API
       name: "hetzner",
-      creates: 57,
+      creates: 58,
       types: [
         ...core,
         ...addonCore,
