@@ -291,9 +291,9 @@ describe("engine: a preview of an existing cluster whose nodes are all unreachab
   });
 
   it("with nothing changed: finishes in seconds, plans no change, calls no health check", async () => {
-    // 2 enrollment applies, bootstrap, kubeconfig, 3 upgrade and 2 rollout steps, the command
-    // and Kubernetes providers, and the 6 components around them
-    assert.equal(added, 17);
+    // 2 enrollment applies, bootstrap, kubeconfig, 4 upgrade steps (Talos minor steps, 2 nodes,
+    // Kubernetes) and 2 rollout steps, the command and Kubernetes providers, and the 6 components around them
+    assert.equal(added, 18);
     const preview = await timedPreview("unchanged");
     assert.deepEqual(Object.keys(preview.changeSummary), ["same"], preview.stdout);
   });
@@ -303,7 +303,7 @@ describe("engine: a preview of an existing cluster whose nodes are all unreachab
     settings.config["talos-cluster:cluster"].kubernetesVersion = next;
     fs.writeFileSync(file(), YAML.stringify(settings));
     const preview = await timedPreview(`Kubernetes ${next}`);
-    assert.deepEqual(preview.changeSummary, { same: 19, update: 3 }, preview.stdout);
+    assert.deepEqual(preview.changeSummary, { same: 20, update: 3 }, preview.stdout);
     const updated = [...preview.stdout.matchAll(/~ \S+: \(update\)\n\s+\[id=[^\]]*\]\n\s+\[urn=[^\]]*::([^\]:]+)\]/g)].map((m) => m[1]).sort();
     assert.deepEqual(updated, ["tales-upgrades-kubernetes", "talos-control-1-rollout", "talos-worker-1-rollout"], preview.stdout);
   });
