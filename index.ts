@@ -90,6 +90,7 @@ const upgrades =
     talosVersion: config.cluster.talosVersion,
     schematicId: cluster.schematic.id,
     installerImage: cluster.schematic.installerImage,
+    bootMediaKernelArgs: config.imageFactory.extraKernelArgs,
     kubernetesVersion: config.cluster.kubernetesVersion,
     timeout: config.cluster.talosApiTimeout,
     talosconfig: cluster.talosconfig,

@@ -5,6 +5,7 @@
 // tests/unit/versions.test.ts asks the validator built from the pinned machinery
 // (talos-config-check support) about every boundary, so this table cannot drift from Talos's.
 import type { z } from "zod";
+import pins from "../toolchain/versions.json";
 
 /** Talos minor -> the Kubernetes versions Talos supports with it: [minimum, first unsupported). */
 export const KUBERNETES_SUPPORT: Readonly<Record<string, { readonly min: string; readonly below: string }>> = {
@@ -74,4 +75,42 @@ export function checkVersionPair(value: unknown, ctx: z.core.$RefinementCtx<unkn
   if (talos === undefined || k8s === undefined || !/^v\d+\.\d+\.\d+$/.test(talos)) return;
   if (!/^\d+\.\d+\.\d+$/.test(k8s)) return;
   for (const { field, message } of versionPairProblems(talos, k8s)) ctx.addIssue({ code: "custom", path: [field], message });
+}
+
+/**
+ * The newest patch of each Talos minor (toolchain/versions.json talosUpgrades.newestPatch): the
+ * versions a bump across minors steps through, one minor at a time (seed 004).
+ */
+export const TALOS_NEWEST_PATCH: Readonly<Record<string, string>> = pins.talosUpgrades.newestPatch;
+
+/** The minor number of a Talos version, e.g. 12 for v1.12.3. */
+export function talosMinor(version: string): number {
+  const v = parse(version);
+  if (!v || v[0] !== 1) throw new Error(`not a Talos 1.x version: ${version}`);
+  return v[1];
+}
+
+/**
+ * The versions a node at minor `fromMinor` passes through on its way to `target`, one minor at a
+ * time: the newest patch of every minor in between, then the target itself. E.g. from 10 to
+ * v1.12.3: [v1.11.6, v1.12.3]. A node at the target's minor or one below goes straight there.
+ */
+export function minorSequence(fromMinor: number, target: string): string[] {
+  const to = talosMinor(target);
+  const between: string[] = [];
+  for (let m = fromMinor + 1; m < to; m++) {
+    const version = TALOS_NEWEST_PATCH[`1.${m}`];
+    if (!version) throw new Error(`no newest patch of Talos 1.${m} pinned in toolchain/versions.json talosUpgrades.newestPatch`);
+    between.push(version);
+  }
+  return [...between, target];
+}
+
+/**
+ * The intermediate stops of any bump to `target`: the newest patch of every accepted minor below
+ * the target's, oldest first. A node at or above a stop's minor skips it (components/day2/minor-steps.ts).
+ */
+export function minorStops(target: string): string[] {
+  const to = talosMinor(target);
+  return TALOS_MINORS.filter((m) => Number(m.split(".")[1]) < to).map((m) => TALOS_NEWEST_PATCH[m]!);
 }

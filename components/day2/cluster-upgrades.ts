@@ -1,7 +1,8 @@
 import type * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
-import { ClusterAccess, commandStep } from "./command-step";
-import { kubernetesUpgradeScript, membersOf, OsTarget, osUpgradeScript, recordOnly, UpgradeNode, upgradeOrder } from "./upgrade-plan";
+import { ClusterAccess, commandStep, StepScripts } from "./command-step";
+import { minorStopsFor, minorStepsScript } from "./minor-steps";
+import { kubernetesUpgradeScript, membersOf, OsTarget, osUpgradeScript, recordInstalled, recordOnly, UpgradeNode, upgradeOrder } from "./upgrade-plan";
 
 export interface ClusterUpgradesArgs extends ClusterAccess {
   /** Every node, with the kernel args its config asks for. Required. */
@@ -10,29 +11,47 @@ export interface ClusterUpgradesArgs extends ClusterAccess {
   readonly schematicId: string;
   readonly installerImage: string;
   readonly kubernetesVersion: string;
+  /**
+   * Kernel args the boot media (the Image Factory ISO) boots with, i.e. imageFactory.extraKernelArgs:
+   * a new node has had these since a real boot; its other args wait for a power-cycled upgrade.
+   * Default: none.
+   */
+  readonly bootMediaKernelArgs?: readonly string[];
 }
 
 /**
- * Declarative upgrades with the steps of seed 002, one node at a time: control planes, then
- * workers, then Kubernetes. Each step is a command whose script names its target; when the
- * target changes (Talos version, schematic, kernel args, Kubernetes version) the engine runs the
- * step's update, serially through the dependency chain. A failed step keeps its old inputs in
- * state and stops the chain, so the next `pulumi up` resumes at that node. A step created with
- * a new node only records its target: a fresh install already runs it.
+ * Declarative upgrades with the steps of seed 002, one node at a time: first the minors a bump
+ * skips (one step for the whole cluster, see minor-steps.ts), then each node to the target,
+ * control planes then workers, then Kubernetes. Each step is a command whose script names its
+ * target; when the target changes (Talos version, schematic, kernel args, Kubernetes version)
+ * the engine runs the step's update, serially through the dependency chain. A node's step
+ * power-cycles it when its kernel args differ from those recorded in the step's own state. A
+ * failed step keeps its old inputs (and record) in state and stops the chain, so the next
+ * `pulumi up` resumes at that node. A step created with a new node only records its target: a
+ * fresh install already runs it.
  */
 export class ClusterUpgrades extends pulumi.ComponentResource {
   /** The steps in the order they run. */
   public readonly steps: command.local.Command[] = [];
+  /** The cluster-wide step through the Talos minors a bump skips, first of all. */
+  public readonly minorSteps: command.local.Command;
   /** The Kubernetes step, last of all: config rollouts wait for it. */
   public readonly kubernetes: command.local.Command;
 
   constructor(name: string, args: ClusterUpgradesArgs, opts?: pulumi.ComponentResourceOptions) {
     super("talos-cluster:day2:Upgrades", name, {}, opts);
-    const step = (stepName: string, what: string, script: string, after: readonly pulumi.Resource[]) =>
-      commandStep(stepName, args, { create: recordOnly(what), update: script }, this, after);
+    const step = (stepName: string, scripts: StepScripts, after: readonly pulumi.Resource[]) => commandStep(stepName, args, scripts, this, after);
 
     const members = membersOf(args.nodes);
-    let previous: readonly pulumi.Resource[] = args.after;
+    const stops = minorStopsFor(args.talosVersion, args.installerImage);
+    this.minorSteps = step(
+      `${name}-talos-minors`,
+      // Its create text names no version, so a bump within a minor leaves the step unchanged.
+      { create: recordOnly("Talos minor steps"), update: minorStepsScript(args.nodes, stops, members, args.timeout) },
+      args.after,
+    );
+    this.steps.push(this.minorSteps);
+    let previous: readonly pulumi.Resource[] = [this.minorSteps];
     for (const node of upgradeOrder(args.nodes)) {
       const target: OsTarget = {
         talosVersion: args.talosVersion,
@@ -42,12 +61,25 @@ export class ClusterUpgrades extends pulumi.ComponentResource {
         timeout: args.timeout,
         members,
       };
-      const upgrade = step(`${node.name}-upgrade`, `${node.name} ${args.installerImage}`, osUpgradeScript(node, target), previous);
+      const upgrade = step(
+        `${node.name}-upgrade`,
+        {
+          create: recordInstalled(`${node.name} ${args.installerImage}`, node.kernelArgs, args.bootMediaKernelArgs ?? []),
+          update: osUpgradeScript(node, target),
+          // The kernel-args record this step printed last time (KERNEL_ARGS_RECORD).
+          previousOutput: true,
+        },
+        previous,
+      );
       this.steps.push(upgrade);
       previous = [upgrade];
     }
     const kubernetesAfter = previous;
-    this.kubernetes = step(`${name}-kubernetes`, `Kubernetes ${args.kubernetesVersion}`, kubernetesUpgradeScript(members, args.kubernetesVersion, args.timeout), kubernetesAfter);
+    this.kubernetes = step(
+      `${name}-kubernetes`,
+      { create: recordOnly(`Kubernetes ${args.kubernetesVersion}`), update: kubernetesUpgradeScript(members, args.kubernetesVersion, args.timeout) },
+      kubernetesAfter,
+    );
     this.steps.push(this.kubernetes);
     this.registerOutputs({});
   }

@@ -21,6 +21,8 @@ export interface StepScripts {
   readonly update: string;
   /** More secret environment beside the two configs (e.g. a node's machine config). Default: none. */
   readonly environment?: Readonly<Record<string, pulumi.Input<string>>>;
+  /** The step's previous stdout in PULUMI_COMMAND_STDOUT (e.g. a record the step keeps in its state). Default: false. */
+  readonly previousOutput?: boolean;
 }
 
 /**
@@ -42,7 +44,7 @@ export function commandStep(
       update: scripts.update,
       environment: pulumi.secret({ [TALOSCONFIG_ENV]: access.talosconfig, [KUBECONFIG_ENV]: access.kubeconfig, ...scripts.environment }),
       interpreter: ["/bin/sh", "-c"],
-      addPreviousOutputInEnv: false,
+      addPreviousOutputInEnv: scripts.previousOutput ?? false,
     },
     { parent, dependsOn: [...after], ...(ignoreChanges.length ? { ignoreChanges: [...ignoreChanges] } : {}) },
   );

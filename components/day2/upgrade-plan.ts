@@ -3,6 +3,8 @@
 // exact command lines. No script contains a secret: talosctl and kubectl read their configs from
 // private files the prelude writes from the environment.
 
+import { minorSequence, TALOS_MINORS, talosMinor } from "../../config/versions";
+
 export interface UpgradeNode {
   readonly name: string;
   readonly address: string;
@@ -78,34 +80,89 @@ export function prelude(tools: readonly ("talosctl" | "kubectl")[]): string {
   ].join("\n");
 }
 
+/**
+ * How a node reboots into its new install. `powercycle` bypasses kexec: a kexec boot puts new
+ * kernel args into /proc/cmdline but skips what only a real boot does (seed 000: `vga=792` sets
+ * the video mode only after a power cycle).
+ */
+export type RebootMode = "default" | "powercycle";
+
 /** The node's upgrade, in order. A control plane first hands etcd leadership to another member. */
-export function osUpgradeCommands(node: UpgradeNode, target: OsTarget): string[] {
+export function osUpgradeCommands(node: UpgradeNode, target: OsTarget, rebootMode: RebootMode = "default"): string[] {
   const n = node.address;
+  const mode = rebootMode === "powercycle" ? " --reboot-mode powercycle" : "";
   return [
     ...(node.role === "controlplane" ? [`talosctl -n ${n} etcd forfeit-leadership`] : []),
     `kubectl drain ${node.name} --ignore-daemonsets --delete-emptydir-data --timeout=${target.timeout}`,
-    `talosctl -n ${n} upgrade --image ${target.installerImage} --wait --timeout=${target.timeout}`,
+    `talosctl -n ${n} upgrade --image ${target.installerImage}${mode} --wait --timeout=${target.timeout}`,
     healthCommand(target.members, target.timeout),
     `kubectl uncordon ${node.name}`,
   ];
 }
 
-/** True (exit 0) when the node already runs the target version, schematic and kernel args. */
-export function atTargetCheck(node: UpgradeNode, target: OsTarget): string {
-  const n = node.address;
-  return [
-    `talosctl -n ${n} version --short 2>/dev/null | grep -q ${q(`Tag:[[:space:]]*${target.talosVersion}$`)}`,
-    `talosctl -n ${n} get extensions 2>/dev/null | grep -q ${q(target.schematicId)}`,
-    ...target.kernelArgs.map((a) => `talosctl -n ${n} read /proc/cmdline 2>/dev/null | grep -qw -- ${q(a)}`),
-  ].join(" && ");
+/**
+ * What an upgrade step prints last, and so keeps in its state (stdout): the kernel args the node
+ * has had since a real boot (its creation's boot media, or a power-cycled upgrade). /proc/cmdline
+ * cannot tell this: a kexec boot shows the new args there without the effect of a real boot.
+ */
+export const KERNEL_ARGS_RECORD = "kernel args since a real boot: ";
+
+/** The record line for a set of kernel args, e.g. `kernel args since a real boot: [vga=792]`. */
+export function kernelArgsRecord(args: readonly string[]): string {
+  return `${KERNEL_ARGS_RECORD}[${args.join(" ")}]`;
 }
 
-/** The script a node's upgrade step runs: skip when already at the target, else upgrade. */
+/** Reads the record from the step's previous stdout (PULUMI_COMMAND_STDOUT) into $recorded: empty when there is none. */
+export const READ_RECORD = `recorded="$(printf '%s\\n' "\${PULUMI_COMMAND_STDOUT:-}" | sed -n ${q(`s/^${KERNEL_ARGS_RECORD}//p`)} | tail -n 1)"`;
+
+/** Reads the Talos version the node runs (`talosctl version --short`, its server Tag line) into $tag: empty when unreadable. */
+export function readTag(address: string): string {
+  return `tag="$(talosctl -n ${address} version --short 2>/dev/null | sed -n 's/^[[:space:]]*Tag:[[:space:]]*//p' | tail -n 1)"`;
+}
+
+/** True (exit 0) when the node runs the target version and schematic ($tag read before). Kernel args: see osUpgradeScript. */
+export function atTargetCheck(node: UpgradeNode, target: OsTarget): string {
+  return [`[ "$tag" = ${q(target.talosVersion)} ]`, `talosctl -n ${node.address} get extensions 2>/dev/null | grep -q ${q(target.schematicId)}`].join(" && ");
+}
+
+/**
+ * Refuses (before touching the node) a node more than one Talos minor below the target: the
+ * cluster's minor-steps step brings every node to the minor below the target first, so this only
+ * happens when that step could not run; the message gives the versions to set one `up` at a time.
+ */
+export function minorGuard(node: UpgradeNode, target: string): string[] {
+  const to = talosMinor(target);
+  const lines = [`case "$tag" in v1.[0-9]*.[0-9]*) minor="\${tag#v1.}"; minor="\${minor%%.*}";; *) minor="";; esac`];
+  const cases = TALOS_MINORS.map((m) => Number(m.split(".")[1]))
+    .filter((m) => m < to - 1)
+    .map((m) => `  ${m}) echo ${q(`${node.name} runs `)}"$tag"${q(`, more than one minor below ${target}: Talos upgrades go one minor at a time; set cluster.talosVersion to each of ${minorSequence(m, target).join(", ")} in turn and run up after each`)} >&2; exit 1;;`);
+  if (!cases.length) return [];
+  return [...lines, 'case "$minor" in', ...cases, "esac"];
+}
+
+/**
+ * The script a node's upgrade step runs. Skipped when the node runs the target version and
+ * schematic and the record in this step's state holds its kernel args; else upgraded, with a
+ * power cycle when the kernel args differ from the record (or none is recorded), else with
+ * Talos's default (kexec) reboot. Either way it prints the record last.
+ */
 export function osUpgradeScript(node: UpgradeNode, target: OsTarget): string {
+  const record = q(`[${target.kernelArgs.join(" ")}]`);
+  const done = `echo ${q(kernelArgsRecord(target.kernelArgs))}`;
+  const commands = (mode: RebootMode) => osUpgradeCommands(node, target, mode).map((c) => `  ${c}`);
   return [
     prelude(["talosctl", "kubectl"]),
-    `if ${atTargetCheck(node, target)}; then echo ${q(`${node.name} already runs ${target.installerImage}; skipped`)}; exit 0; fi`,
-    ...osUpgradeCommands(node, target),
+    READ_RECORD,
+    readTag(node.address),
+    `if ${atTargetCheck(node, target)} && [ "$recorded" = ${record} ]; then echo ${q(`${node.name} already runs ${target.installerImage} with its kernel args; skipped`)}; ${done}; exit 0; fi`,
+    ...minorGuard(node, target.talosVersion),
+    `if [ "$recorded" = ${record} ]; then`,
+    ...commands("default"),
+    "else",
+    `  echo ${q(`${node.name}: kernel args `)}"\${recorded:-[unknown]}"${q(` -> [${target.kernelArgs.join(" ")}]: upgrading with a power cycle`)}`,
+    ...commands("powercycle"),
+    "fi",
+    done,
   ].join("\n");
 }
 
@@ -126,4 +183,15 @@ export function kubernetesUpgradeScript(members: ClusterMembers, version: string
 /** What a step records when it is first created with the cluster: nothing runs on a new node. */
 export function recordOnly(what: string): string {
   return `echo ${q(`${what}: installed at creation, nothing to upgrade`)}`;
+}
+
+/**
+ * What a node's upgrade step records when created with its node: nothing to upgrade, and the
+ * kernel args it has had since a real boot. Talos's install ends in a kexec into the installed
+ * system, so only the args the boot media (the Image Factory ISO) booted with count; the others
+ * take effect at the node's next upgrade, which then power-cycles it.
+ */
+export function recordInstalled(what: string, kernelArgs: readonly string[], bootMediaArgs: readonly string[]): string {
+  const real = kernelArgs.filter((a) => bootMediaArgs.includes(a));
+  return [recordOnly(what), `echo ${q(kernelArgsRecord(real))}`].join("\n");
 }

@@ -230,8 +230,8 @@ describe("engine: homelab layout with every node on a closed loopback port", fun
   it("a preview now plans exactly the missing node steps", async () => {
     const preview = await first.preview({ color: "never" });
     // 2 applies, bootstrap, kubeconfig, the Kubernetes provider built from that kubeconfig, and the
-    // 3 upgrade steps (2 nodes, Kubernetes) and 2 rollout steps that wait for them
-    assert.deepEqual(preview.changeSummary, { create: 10, same: 12 });
+    // 4 upgrade steps (Talos minor steps, 2 nodes, Kubernetes) and 2 rollout steps that wait for them
+    assert.deepEqual(preview.changeSummary, { create: 11, same: 12 });
   });
 
   it("keeps private keys out of the state file", () => {
@@ -292,9 +292,9 @@ describe("engine: a preview of an existing cluster whose nodes are all unreachab
   });
 
   it("with nothing changed: finishes in seconds, plans no change, calls no health check", async () => {
-    // 2 enrollment applies, bootstrap, kubeconfig, 3 upgrade and 2 rollout steps, the command
-    // and Kubernetes providers, and the 6 components around them
-    assert.equal(added, 17);
+    // 2 enrollment applies, bootstrap, kubeconfig, 4 upgrade steps (Talos minor steps, 2 nodes,
+    // Kubernetes) and 2 rollout steps, the command and Kubernetes providers, and the 6 components around them
+    assert.equal(added, 18);
     const preview = await timedPreview("unchanged");
     assert.deepEqual(Object.keys(preview.changeSummary), ["same"], preview.stdout);
   });
@@ -304,7 +304,7 @@ describe("engine: a preview of an existing cluster whose nodes are all unreachab
     settings.config["talos-cluster:cluster"].kubernetesVersion = next;
     fs.writeFileSync(file(), YAML.stringify(settings));
     const preview = await timedPreview(`Kubernetes ${next}`);
-    assert.deepEqual(preview.changeSummary, { same: 19, update: 3 }, preview.stdout);
+    assert.deepEqual(preview.changeSummary, { same: 20, update: 3 }, preview.stdout);
     const updated = [...preview.stdout.matchAll(/~ \S+: \(update\)\n\s+\[id=[^\]]*\]\n\s+\[urn=[^\]]*::([^\]:]+)\]/g)].map((m) => m[1]).sort();
     assert.deepEqual(updated, ["tales-upgrades-kubernetes", "talos-control-1-rollout", "talos-worker-1-rollout"], preview.stdout);
   });

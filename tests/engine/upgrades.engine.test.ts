@@ -5,7 +5,7 @@ import type { Stack } from "@pulumi/pulumi/automation";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { kubernetesUpgradeCommands, membersOf, osUpgradeCommands, UpgradeNode } from "../../components/day2/upgrade-plan";
+import { kubernetesUpgradeCommands, membersOf, osUpgradeCommands, RebootMode, UpgradeNode } from "../../components/day2/upgrade-plan";
 import { engineProject, EngineProject } from "./harness";
 
 const NODES: UpgradeNode[] = [
@@ -31,9 +31,9 @@ exit 0
 }
 
 /** What one node's step runs when the node is not at the target: the check, then seed 002's steps. */
-const nodeRun = (node: UpgradeNode, version: string) => [
+const nodeRun = (node: UpgradeNode, version: string, mode: RebootMode = "default") => [
   `talosctl -n ${node.address} version --short`,
-  ...osUpgradeCommands(node, { talosVersion: version, schematicId: "abc123", installerImage: `factory.talos.dev/installer/abc123:${version}`, kernelArgs: [], timeout: "1m", members: membersOf(NODES) }),
+  ...osUpgradeCommands(node, { talosVersion: version, schematicId: "abc123", installerImage: `factory.talos.dev/installer/abc123:${version}`, kernelArgs: [], timeout: "1m", members: membersOf(NODES) }, mode),
 ];
 
 describe("engine: upgrades run serially through the real command plugin", function () {
@@ -50,8 +50,10 @@ describe("engine: upgrades run serially through the real command plugin", functi
     fs.rmSync(log, { force: true });
     return lines;
   };
+  /** Kernel args by node name, as the next up sets them. */
+  let kernelArgs: Record<string, string[]> = {};
   const up = async (talosVersion: string, kubernetesVersion: string) => {
-    await stack.setAllConfig({ "lab:talosVersion": { value: talosVersion }, "lab:kubernetesVersion": { value: kubernetesVersion } });
+    await stack.setAllConfig({ "lab:talosVersion": { value: talosVersion }, "lab:kubernetesVersion": { value: kubernetesVersion }, "lab:kernelArgs": { value: JSON.stringify(kernelArgs) } });
     return stack.up({ color: "never" });
   };
 
@@ -74,13 +76,15 @@ describe("engine: upgrades run serially through the real command plugin", functi
 
   it("a new cluster records its targets and runs nothing", async () => {
     const result = await up("v1.10.6", "1.33.3");
-    assert.equal(result.summary.resourceChanges?.create, 8); // stack, component, 5 nodes, Kubernetes
+    assert.equal(result.summary.resourceChanges?.create, 9); // stack, component, minor steps, 5 nodes, Kubernetes
     assert.deepEqual(ran(), []);
   });
 
-  it("a Talos version bump upgrades every node once, control planes first, one at a time", async () => {
+  it("a Talos version bump upgrades every node once, control planes first, one at a time; a new kernel arg power-cycles its node", async () => {
+    kernelArgs = { "worker-2": ["vga=792"] };
     const result = await up("v1.10.7", "1.33.3");
-    assert.deepEqual(ran(), NODES.flatMap((n) => nodeRun(n, "v1.10.7")));
+    // worker-2's step recorded no vga=792 at creation (it was not on the boot media)
+    assert.deepEqual(ran(), [...NODES.slice(0, 4).flatMap((n) => nodeRun(n, "v1.10.7")), ...nodeRun(NODES[4]!, "v1.10.7", "powercycle")]);
     assert.equal(result.summary.resourceChanges?.update, 5);
   });
 
@@ -97,10 +101,11 @@ describe("engine: upgrades run serially through the real command plugin", functi
     assert.deepEqual(ran(), [...nodeRun(NODES[0]!, "v1.10.8"), ...cp2.slice(0, cp2.indexOf(cp2.find((c) => c.includes(" upgrade --image"))!) + 1)]);
   });
 
-  it("the next up resumes at node 2 and finishes the chain", async () => {
+  it("the next up resumes at node 2 and finishes the chain; worker-2's power cycle is in its step's state, so it reboots the default way", async () => {
     fs.rmSync(failOn);
     await up("v1.10.8", "1.33.3");
     assert.deepEqual(ran(), NODES.slice(1).flatMap((n) => nodeRun(n, "v1.10.8")));
+    assert.match(String((await stack.outputs()).worker2Record?.value ?? ""), /kernel args since a real boot: \[vga=792\]$/);
   });
 
   it("a Kubernetes version bump runs upgrade-k8s once, after the nodes", async () => {

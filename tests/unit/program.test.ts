@@ -59,13 +59,14 @@ describe("program: homelab stack (seeds 000/001)", () => {
       "talos-cluster:addons:Cilium": 1,
       "kubernetes:core/v1:Namespace": 1,
       "kubernetes:helm.sh/v3:Release": 1,
-      // day 2: one upgrade step per node and one for Kubernetes (tests/unit/upgrades.test.ts),
-      // then one config rollout step per node (tests/unit/rollout.test.ts)
+      // day 2: the Talos minor steps, one upgrade step per node and one for Kubernetes
+      // (tests/unit/upgrades.test.ts), then one config rollout step per node (tests/unit/rollout.test.ts)
       "talos-cluster:day2:Upgrades": 1,
       "talos-cluster:day2:ConfigRollout": 1,
       // and the post-install `cilium status` check (tests/unit/gateway-addons.test.ts)
       "talos-cluster:addons:PostInstallChecks": 1,
-      "command:local:Command": 6,
+      // day-2 steps (one per node and kind, and the Talos minor steps), the `cilium status` check
+      "command:local:Command": 7,
       // the VMM guests of the nodes' vm sections (tests/unit/synology.test.ts)
       "talos-cluster:synology:Vms": 1,
       "pulumi:providers:synology": 1,

@@ -119,7 +119,11 @@ describe("a new cluster enrolls every node in parallel", () => {
     const { recorder } = await runValidProgram(oxide(), "create");
     // day-2 steps only: the add-ons' post-install checks (tests/unit/gateway-addons.test.ts) run on creation
     for (const step of recorder.ofType(COMMAND).filter((c) => !c.name.includes("-addons-checks-"))) {
-      const expected = step.name.endsWith("-rollout") ? /^echo 'oxide-[a-z0-9-]+: config applied at enrollment, nothing to roll out'$/ : /^echo '.*: installed at creation, nothing to upgrade'$/;
+      const expected = step.name.endsWith("-rollout")
+        ? /^echo 'oxide-[a-z0-9-]+: config applied at enrollment, nothing to roll out'$/
+        : step.name.endsWith("-upgrade")
+          ? /^echo '.*: installed at creation, nothing to upgrade'\necho 'kernel args since a real boot: \[\]'$/
+          : /^echo '.*: installed at creation, nothing to upgrade'$/;
       assert.match(String(step.inputs.create), expected, step.name);
     }
   });

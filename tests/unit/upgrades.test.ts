@@ -1,8 +1,15 @@
 // Day-2 upgrades under mocks: exact command lines and their order for 3 control planes + 2
 // workers, what triggers them, and that no secret reaches a command string.
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import pins from "../../toolchain/versions.json";
+import { installerAt, minorStepsScript, minorStopsFor } from "../../components/day2/minor-steps";
+import { minorSequence, TALOS_MINORS, TALOS_NEWEST_PATCH } from "../../config/versions";
 import { kernelArgsOf } from "../../components/talos/patches";
-import { kubernetesUpgradeCommands, osUpgradeCommands, osUpgradeScript, prelude, upgradeOrder } from "../../components/day2/upgrade-plan";
+import { kubernetesUpgradeCommands, osUpgradeCommands, osUpgradeScript, prelude, recordInstalled, upgradeOrder } from "../../components/day2/upgrade-plan";
 import { Recorder, RecordedResource, runProgram, runValidProgram } from "../support/mocks";
 import { committedStackConfig, hetznerStackConfig } from "../support/stack-files";
 
@@ -46,11 +53,51 @@ describe("upgrade plan", () => {
     ]);
   });
 
-  it("skips a node already at the target version, schematic and kernel args", () => {
-    const script = osUpgradeScript(nodes[1]!, target);
-    assert.ok(script.includes("talosctl -n 10.0.1.11 version --short 2>/dev/null | grep -q 'Tag:[[:space:]]*v1.10.7$'"));
-    assert.ok(script.includes("talosctl -n 10.0.1.11 get extensions 2>/dev/null | grep -q 'abc'"));
-    assert.ok(script.includes("talosctl -n 10.0.1.11 read /proc/cmdline 2>/dev/null | grep -qw -- 'vga=792'"));
+  it("upgrades with a power cycle only when asked, never by kexec alone for new kernel args (seeds 000/001)", () => {
+    assert.deepEqual(osUpgradeCommands(nodes[0]!, target, "powercycle"), [
+      "kubectl drain w-1 --ignore-daemonsets --delete-emptydir-data --timeout=10m",
+      "talosctl -n 10.0.1.61 upgrade --image factory.talos.dev/installer/abc:v1.10.7 --reboot-mode powercycle --wait --timeout=10m",
+      health,
+      "kubectl uncordon w-1",
+    ]);
+  });
+
+  it("judges the node by its version, schematic and the kernel args recorded in the step's state, never by /proc/cmdline", () => {
+    const lines = osUpgradeScript(nodes[1]!, target).split("\n");
+    assert.ok(!lines.some((l) => l.includes("/proc/cmdline")));
+    const ours = lines.slice(prelude(["talosctl", "kubectl"]).split("\n").length);
+    assert.deepEqual(ours.slice(0, 3), [
+      `recorded="$(printf '%s\\n' "\${PULUMI_COMMAND_STDOUT:-}" | sed -n 's/^kernel args since a real boot: //p' | tail -n 1)"`,
+      `tag="$(talosctl -n 10.0.1.11 version --short 2>/dev/null | sed -n 's/^[[:space:]]*Tag:[[:space:]]*//p' | tail -n 1)"`,
+      `if [ "$tag" = 'v1.10.7' ] && talosctl -n 10.0.1.11 get extensions 2>/dev/null | grep -q 'abc' && [ "$recorded" = '[vga=792]' ]; then echo 'cp-1 already runs factory.talos.dev/installer/abc:v1.10.7 with its kernel args; skipped'; echo 'kernel args since a real boot: [vga=792]'; exit 0; fi`,
+    ]);
+    // v1.10 is the oldest accepted minor: no node can be more than one minor below it
+    assert.deepEqual(ours.slice(3), [
+      `if [ "$recorded" = '[vga=792]' ]; then`,
+      ...osUpgradeCommands(nodes[1]!, target).map((c) => `  ${c}`),
+      "else",
+      `  echo 'cp-1: kernel args '"\${recorded:-[unknown]}"' -> [vga=792]: upgrading with a power cycle'`,
+      ...osUpgradeCommands(nodes[1]!, target, "powercycle").map((c) => `  ${c}`),
+      "fi",
+      "echo 'kernel args since a real boot: [vga=792]'",
+    ]);
+  });
+
+  it("refuses a node more than one minor below the target, with the versions to set in turn", () => {
+    const lines = osUpgradeScript(nodes[1]!, { ...target, talosVersion: "v1.13.2", installerImage: "factory.talos.dev/installer/abc:v1.13.2" }).split("\n");
+    const from = lines.indexOf('case "$minor" in');
+    assert.deepEqual(lines.slice(from - 1, from + 4), [
+      `case "$tag" in v1.[0-9]*.[0-9]*) minor="\${tag#v1.}"; minor="\${minor%%.*}";; *) minor="";; esac`,
+      'case "$minor" in',
+      `  10) echo 'cp-1 runs '"$tag"', more than one minor below v1.13.2: Talos upgrades go one minor at a time; set cluster.talosVersion to each of v1.11.6, v1.12.11, v1.13.2 in turn and run up after each' >&2; exit 1;;`,
+      `  11) echo 'cp-1 runs '"$tag"', more than one minor below v1.13.2: Talos upgrades go one minor at a time; set cluster.talosVersion to each of v1.12.11, v1.13.2 in turn and run up after each' >&2; exit 1;;`,
+      "esac",
+    ]);
+  });
+
+  it("a new node records only the kernel args its boot media booted with: Talos's install ends in a kexec", () => {
+    assert.equal(recordInstalled("w-1 img", ["vga=792", "net.ifnames=0"], ["net.ifnames=0"]), "echo 'w-1 img: installed at creation, nothing to upgrade'\necho 'kernel args since a real boot: [net.ifnames=0]'");
+    assert.equal(recordInstalled("w-1 img", [], []), "echo 'w-1 img: installed at creation, nothing to upgrade'\necho 'kernel args since a real boot: []'");
   });
 
   it("says how to install a missing tool, and keeps configs in private files", () => {
@@ -78,14 +125,16 @@ describe("upgrades in the oxide stack (3 control planes + 2 workers)", () => {
 
   it("chains one step per node, control planes first, then Kubernetes, each after the previous", () => {
     const names = ["oxide-cp-1", "oxide-cp-2", "oxide-cp-3", "oxide-worker-1", "oxide-worker-2"].map((n) => `${n}-upgrade`);
-    assert.deepEqual(upgradeSteps(recorder).map((s) => s.name), [...names, "oxide-upgrades-kubernetes"]);
+    assert.deepEqual(upgradeSteps(recorder).map((s) => s.name), ["oxide-upgrades-talos-minors", ...names, "oxide-upgrades-kubernetes"]);
     const urn = (name: string) => recorder.named(name).urn;
     // among the steps, each waits for exactly the one before it (its other dependencies are the configs it reads)
     const stepDeps = (name: string) => recorder.named(name).dependencies.filter((d) => d.includes("command:local:Command"));
     for (let i = 1; i < names.length; i++) assert.deepEqual(stepDeps(names[i]!), [urn(names[i - 1]!)], names[i]);
     assert.deepEqual(stepDeps("oxide-upgrades-kubernetes"), [urn("oxide-worker-2-upgrade")]);
-    assert.deepEqual(stepDeps("oxide-cp-1-upgrade"), []);
-    const first = recorder.named("oxide-cp-1-upgrade").dependencies;
+    // the minor steps come first, then the nodes one by one
+    assert.deepEqual(stepDeps("oxide-cp-1-upgrade"), [urn("oxide-upgrades-talos-minors")]);
+    assert.deepEqual(stepDeps("oxide-upgrades-talos-minors"), []);
+    const first = recorder.named("oxide-upgrades-talos-minors").dependencies;
     assert.ok(first.includes(urn("oxide-cluster-kubeconfig")) && first.includes(urn("oxide-cp-1-apply")) && first.includes(urn("oxide-worker-2-apply")));
   });
 
@@ -93,12 +142,21 @@ describe("upgrades in the oxide stack (3 control planes + 2 workers)", () => {
     const image = "factory.talos.dev/installer/376567988ad370138ad8b2698212367b8edcb69b5fd68c80be1f2ec7d603b4ba:v1.14.1";
     for (const [name, address, role] of [["oxide-cp-2", "10.0.1.12", "controlplane"], ["oxide-worker-1", "10.0.1.61", "worker"]] as const) {
       const update = inputs(recorder.named(`${name}-upgrade`)).update!;
-      const expected = osUpgradeCommands({ name, address, role }, { talosVersion: "v1.14.1", schematicId: "", installerImage: image, kernelArgs: [], timeout: "10m", members: oxideMembers });
+      const target = { talosVersion: "v1.14.1", schematicId: "", installerImage: image, kernelArgs: [], timeout: "10m", members: oxideMembers };
       const lines = update.split("\n");
-      assert.deepEqual(lines.slice(-expected.length), expected);
+      const kexec = osUpgradeCommands({ name, address, role }, target).map((c) => `  ${c}`);
+      const powercycle = osUpgradeCommands({ name, address, role }, target, "powercycle").map((c) => `  ${c}`);
+      assert.deepEqual(lines.slice(-(kexec.length + powercycle.length + 5)), [`if [ "$recorded" = '[]' ]; then`, ...kexec, "else", `  echo '${name}: kernel args '"\${recorded:-[unknown]}"' -> []: upgrading with a power cycle'`, ...powercycle, "fi", "echo 'kernel args since a real boot: []'"]);
     }
     assert.deepEqual(inputs(recorder.named("oxide-upgrades-kubernetes")).update!.split("\n").slice(-2), kubernetesUpgradeCommands(oxideMembers, "1.37.0", "10m"));
-    for (const s of upgradeSteps(recorder)) assert.match(inputs(s).create!, /^echo '.*installed at creation, nothing to upgrade'$/);
+    for (const s of upgradeSteps(recorder).filter((s) => s.name.endsWith("-upgrade"))) {
+      assert.equal(inputs(s).create, `echo '${s.name.replace(/-upgrade$/, "")} ${image}: installed at creation, nothing to upgrade'\necho 'kernel args since a real boot: []'`);
+      // the record of the last run reaches the next one; no other step sees its previous output
+      assert.equal(s.inputs.addPreviousOutputInEnv, true, s.name);
+    }
+    for (const s of steps(recorder).filter((s) => !s.name.endsWith("-upgrade"))) assert.equal(s.inputs.addPreviousOutputInEnv, false, s.name);
+    assert.equal(inputs(recorder.named("oxide-upgrades-kubernetes")).create, "echo 'Kubernetes 1.37.0: installed at creation, nothing to upgrade'");
+    assert.equal(inputs(recorder.named("oxide-upgrades-talos-minors")).create, "echo 'Talos minor steps: installed at creation, nothing to upgrade'");
   });
 
   it("keeps every secret out of the command strings: configs come only through the secret environment", () => {
@@ -118,8 +176,21 @@ describe("upgrades in the oxide stack (3 control planes + 2 workers)", () => {
   it("a Talos version bump changes every node's step and not Kubernetes's", async () => {
     const bumped = (await runProgram(oxide({ talosVersion: "v1.14.2" }), "upgrades")).recorder;
     const changed = upgradeSteps(bumped).filter((s, i) => JSON.stringify(s.inputs) !== JSON.stringify(upgradeSteps(recorder)[i]!.inputs)).map((s) => s.name);
+    // a patch bump within the minor: the minor steps stay as they were
     assert.deepEqual(changed, ["oxide-cp-1-upgrade", "oxide-cp-2-upgrade", "oxide-cp-3-upgrade", "oxide-worker-1-upgrade", "oxide-worker-2-upgrade"]);
     assert.match(inputs(bumped.named("oxide-cp-1-upgrade")).update!, /upgrade --image factory\.talos\.dev\/installer\/[0-9a-f]{64}:v1\.14\.2 --wait/);
+  });
+
+  it("the minor-steps step walks every node through each newest patch below the target's minor", () => {
+    // (a bump within the minor leaves it unchanged: the Talos version bump test above)
+    const update = inputs(recorder.named("oxide-upgrades-talos-minors")).update!;
+    const stops = [...update.matchAll(/upgrade --image \S+:(v[\d.]+) /g)].map((m) => m[1]);
+    assert.deepEqual([...new Set(stops)], ["v1.10.9", "v1.11.6", "v1.12.11", "v1.13.9"]);
+    assert.equal(stops.length, 4 * 5);
+    // at each stop: control planes one by one, then the workers
+    const reads = [...update.matchAll(/^tag="\$\(talosctl -n (\S+) version/gm)].map((m) => m[1]);
+    const order = [...oxideMembers.controlPlanes, ...oxideMembers.workers];
+    assert.deepEqual(reads, [...order, ...order, ...order, ...order]);
   });
 
   it("a Kubernetes version bump changes only the Kubernetes step", async () => {
@@ -130,14 +201,198 @@ describe("upgrades in the oxide stack (3 control planes + 2 workers)", () => {
 });
 
 describe("upgrades for kernel-argument changes (seed 000's vga=792)", () => {
-  it("a node's new kernel arg re-runs only that node's step, as an upgrade to the same image", async () => {
+  let homelab: Recorder;
+  before(async () => {
+    homelab = (await runProgram(committedStackConfig("homelab"), "kernel")).recorder;
+  });
+
+  it("a node's new kernel arg re-runs only that node's step, as a power-cycled upgrade to the same image", async () => {
     const config = committedStackConfig("homelab");
-    const before = (await runProgram(config, "kernel")).recorder;
     const nodes = JSON.parse(config["talos-cluster:nodes"]!);
     nodes[1].patches = ["tests/fixtures/patches/kernel-args.yaml"];
     const after = (await runProgram({ ...config, "talos-cluster:nodes": JSON.stringify(nodes) }, "kernel")).recorder;
-    const changed = upgradeSteps(after).filter((s, i) => JSON.stringify(s.inputs) !== JSON.stringify(upgradeSteps(before)[i]!.inputs)).map((s) => s.name);
+    const changed = upgradeSteps(after).filter((s, i) => JSON.stringify(s.inputs) !== JSON.stringify(upgradeSteps(homelab)[i]!.inputs)).map((s) => s.name);
     assert.deepEqual(changed, ["talos-worker-1-upgrade"]);
-    assert.match(inputs(after.named("talos-worker-1-upgrade")).update!, /grep -qw -- 'vga=792' && talosctl -n 10\.0\.1\.100 read \/proc\/cmdline 2>\/dev\/null \| grep -qw -- 'mitigations=off'/);
+    const update = inputs(after.named("talos-worker-1-upgrade")).update!;
+    assert.ok(update.includes(`&& [ "$recorded" = '[vga=792 mitigations=off]' ]; then`));
+    assert.ok(update.includes("  talosctl -n 10.0.1.100 upgrade --image factory.talos.dev/installer/ce4c980550dd2ab1b17bbf2b08801c7eb59418eafe8f279833297925d67c7515:v1.14.1 --reboot-mode powercycle --wait --timeout=10m\n"));
+    assert.ok(update.endsWith("\necho 'kernel args since a real boot: [vga=792 mitigations=off]'"));
+  });
+
+  it("homelab's vga=792 comes from a platform patch, not the ISO: a new node records none, so its next upgrade power-cycles it", async () => {
+    for (const name of ["talos-control-1", "talos-worker-1"]) {
+      assert.match(inputs(homelab.named(`${name}-upgrade`)).create!, /\necho 'kernel args since a real boot: \[\]'$/);
+      assert.ok(inputs(homelab.named(`${name}-upgrade`)).update!.includes(`[ "$recorded" = '[vga=792]' ]`), name);
+    }
+    const config = committedStackConfig("homelab");
+    const factory = { ...JSON.parse(config["talos-cluster:imageFactory"]!), extraKernelArgs: ["vga=792"] };
+    const baked = (await runProgram({ ...config, "talos-cluster:imageFactory": JSON.stringify(factory) }, "baked")).recorder;
+    assert.match(inputs(baked.named("talos-worker-1-upgrade")).create!, /\necho 'kernel args since a real boot: \[vga=792\]'$/);
+  });
+});
+
+/**
+ * The scripts themselves, run by /bin/sh against stand-ins for talosctl and kubectl that keep
+ * each node's version and schematic in files and log every call (milliseconds per run).
+ */
+describe("upgrade scripts against talosctl/kubectl stand-ins", () => {
+  const SCHEMATIC = "abc123";
+  const image = (v: string) => `factory.talos.dev/installer/${SCHEMATIC}:${v}`;
+  const cp1 = { name: "cp-1", address: "10.0.1.11", role: "controlplane" as const };
+  const cp2 = { name: "cp-2", address: "10.0.1.12", role: "controlplane" as const };
+  const w1 = { name: "w-1", address: "10.0.1.61", role: "worker" as const };
+  const members = { controlPlanes: ["10.0.1.11", "10.0.1.12"], workers: ["10.0.1.61"] };
+  const health = "talosctl -n 10.0.1.11 health --control-plane-nodes 10.0.1.11,10.0.1.12 --worker-nodes 10.0.1.61 --wait-timeout=10m";
+  const targetAt = (v: string, kernelArgs: string[] = ["vga=792"]) => ({ talosVersion: v, schematicId: SCHEMATIC, installerImage: image(v), kernelArgs, timeout: "10m", members });
+  let dir: string;
+
+  const STAND_IN = `#!/bin/sh
+tool="$(basename "$0")"
+printf '%s\\n' "$tool $*" >> "$STANDIN_DIR/log"
+[ "$tool" = talosctl ] || exit 0
+node="$2"; shift 2
+case "$1" in
+  version) printf 'Client:\\n\\tTalos v1.13.0\\nServer:\\n\\tNODE:        %s\\n\\tTag:         %s\\n' "$node" "$(cat "$STANDIN_DIR/$node.version")";;
+  get) printf 'NODE NAMESPACE TYPE ID VERSION NAME\\n%s runtime ExtensionStatus 0 1 schematic %s\\n' "$node" "$(cat "$STANDIN_DIR/$node.schematic")";;
+  upgrade) while [ $# -gt 0 ]; do [ "$1" = --image ] && img="$2"; shift; done
+    printf '%s' "\${img##*:}" > "$STANDIN_DIR/$node.version"; s="\${img%:*}"; printf '%s' "\${s##*/}" > "$STANDIN_DIR/$node.schematic";;
+esac
+`;
+
+  before(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "talos-cluster-upgrade-scripts-"));
+    for (const tool of ["talosctl", "kubectl"]) fs.writeFileSync(path.join(dir, tool), STAND_IN, { mode: 0o755 });
+  });
+  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  /** Nodes at these versions (schematic abc123), then the script; what it logged, printed and exited with. */
+  function run(script: string, versions: Record<string, string>, previousStdout?: string) {
+    for (const f of fs.readdirSync(dir).filter((f) => f !== "talosctl" && f !== "kubectl")) fs.rmSync(path.join(dir, f));
+    for (const [address, v] of Object.entries(versions)) {
+      fs.writeFileSync(path.join(dir, `${address}.version`), v);
+      fs.writeFileSync(path.join(dir, `${address}.schematic`), SCHEMATIC);
+    }
+    const env: Record<string, string> = { PATH: `${dir}:/usr/bin:/bin`, STANDIN_DIR: dir, TALOS_CLUSTER_TALOSCONFIG: "t", TALOS_CLUSTER_KUBECONFIG: "k" };
+    if (previousStdout !== undefined) env.PULUMI_COMMAND_STDOUT = previousStdout;
+    const result = spawnSync("/bin/sh", ["-c", script], { env, encoding: "utf8" });
+    const log = fs.existsSync(path.join(dir, "log")) ? fs.readFileSync(path.join(dir, "log"), "utf8").split("\n").filter(Boolean) : [];
+    const now = Object.fromEntries(Object.keys(versions).map((a) => [a, fs.readFileSync(path.join(dir, `${a}.version`), "utf8")]));
+    return { log, stdout: result.stdout.trim().split("\n"), stderr: result.stderr.trim(), status: result.status, versions: now };
+  }
+  const reads = (n: { address: string }) => [`talosctl -n ${n.address} version --short`];
+
+  it("skips a node at the target whose step recorded its kernel args after a real boot", () => {
+    const r = run(osUpgradeScript(cp1, targetAt("v1.12.3")), { "10.0.1.11": "v1.12.3" }, "…\nkernel args since a real boot: [vga=792]");
+    assert.equal(r.status, 0);
+    assert.deepEqual(r.log, [...reads(cp1), "talosctl -n 10.0.1.11 get extensions"]);
+    assert.deepEqual(r.stdout, [`cp-1 already runs ${image("v1.12.3")} with its kernel args; skipped`, "kernel args since a real boot: [vga=792]"]);
+  });
+
+  it("power-cycles a node whose kernel args only ever came by kexec (seed 000), even though its version and schematic are at the target", () => {
+    for (const previous of ["w-1: installed at creation, nothing to upgrade\nkernel args since a real boot: []", undefined]) {
+      const r = run(osUpgradeScript(cp1, targetAt("v1.12.3")), { "10.0.1.11": "v1.12.3" }, previous);
+      assert.equal(r.status, 0, r.stderr);
+      assert.deepEqual(r.log, [...reads(cp1), "talosctl -n 10.0.1.11 get extensions", ...osUpgradeCommands(cp1, targetAt("v1.12.3"), "powercycle")]);
+      assert.deepEqual(r.stdout, [`cp-1: kernel args ${previous ? "[]" : "[unknown]"} -> [vga=792]: upgrading with a power cycle`, "kernel args since a real boot: [vga=792]"]);
+    }
+  });
+
+  it("a version bump with unchanged kernel args reboots the Talos way (kexec), and keeps the record", () => {
+    const r = run(osUpgradeScript(w1, targetAt("v1.12.4")), { "10.0.1.61": "v1.12.3" }, "kernel args since a real boot: [vga=792]");
+    assert.equal(r.status, 0, r.stderr);
+    assert.deepEqual(r.log, [...reads(w1), "kubectl drain w-1 --ignore-daemonsets --delete-emptydir-data --timeout=10m", `talosctl -n 10.0.1.61 upgrade --image ${image("v1.12.4")} --wait --timeout=10m`, health, "kubectl uncordon w-1"]);
+    assert.deepEqual(r.stdout, ["kernel args since a real boot: [vga=792]"]);
+    assert.deepEqual(r.versions, { "10.0.1.61": "v1.12.4" });
+  });
+
+  it("a node's step refuses, untouched, a node more than one minor below the target", () => {
+    const r = run(osUpgradeScript(w1, targetAt("v1.13.2")), { "10.0.1.61": "v1.11.3" }, "kernel args since a real boot: [vga=792]");
+    assert.equal(r.status, 1);
+    assert.equal(r.stderr, "w-1 runs v1.11.3, more than one minor below v1.13.2: Talos upgrades go one minor at a time; set cluster.talosVersion to each of v1.12.11, v1.13.2 in turn and run up after each");
+    assert.deepEqual(r.log, reads(w1));
+  });
+
+  it("steps a cluster from 1.10 to 1.13 one minor at a time: every node through each newest patch, control planes first, health after each", () => {
+    const stops = minorStopsFor("v1.13.2", image("v1.13.2"));
+    assert.deepEqual(stops, [
+      { minor: 10, version: "v1.10.9", installerImage: image("v1.10.9") },
+      { minor: 11, version: "v1.11.6", installerImage: image("v1.11.6") },
+      { minor: 12, version: "v1.12.11", installerImage: image("v1.12.11") },
+    ]);
+    const r = run(minorStepsScript([w1, cp1, cp2], stops, members, "10m"), { "10.0.1.11": "v1.10.5", "10.0.1.12": "v1.11.6", "10.0.1.61": "v1.10.5" });
+    assert.equal(r.status, 0, r.stderr);
+    const up = (n: typeof cp1 | typeof w1, v: string) => osUpgradeCommands(n, { ...targetAt(v, []), schematicId: "" });
+    assert.deepEqual(r.log, [
+      // 1.10: everyone is already there
+      ...reads(cp1), ...reads(cp2), ...reads(w1),
+      // 1.11: cp-1 and w-1 (cp-2 already runs v1.11.6)
+      ...reads(cp1), ...up(cp1, "v1.11.6"), ...reads(cp2), ...reads(w1), ...up(w1, "v1.11.6"),
+      // 1.12: all three, control planes one by one first
+      ...reads(cp1), ...up(cp1, "v1.12.11"), ...reads(cp2), ...up(cp2, "v1.12.11"), ...reads(w1), ...up(w1, "v1.12.11"),
+    ]);
+    assert.deepEqual(r.versions, { "10.0.1.11": "v1.12.11", "10.0.1.12": "v1.12.11", "10.0.1.61": "v1.12.11" });
+    assert.deepEqual(r.stdout, ["cp-1: v1.10.5 -> v1.11.6 (Talos upgrades go one minor at a time)", "w-1: v1.10.5 -> v1.11.6 (Talos upgrades go one minor at a time)", "cp-1: v1.11.6 -> v1.12.11 (Talos upgrades go one minor at a time)", "cp-2: v1.11.6 -> v1.12.11 (Talos upgrades go one minor at a time)", "w-1: v1.11.6 -> v1.12.11 (Talos upgrades go one minor at a time)"]);
+    // then each node's own step takes it one minor further, to the target
+    const last = run(osUpgradeScript(cp1, targetAt("v1.13.2", [])), { "10.0.1.11": "v1.12.11" }, "kernel args since a real boot: []");
+    assert.equal(last.status, 0, last.stderr);
+    assert.deepEqual(last.versions, { "10.0.1.11": "v1.13.2" });
+  });
+
+  it("the minor steps refuse a node too old to step from, and one whose version cannot be read, before touching it", () => {
+    const stops = minorStopsFor("v1.12.0", image("v1.12.0"));
+    const old = run(minorStepsScript([cp1], stops, members, "10m"), { "10.0.1.11": "v1.8.3" });
+    assert.equal(old.status, 1);
+    assert.equal(old.stderr, "cp-1 runs v1.8.3, more than one minor below v1.10.9: upgrade it by hand one minor at a time (talosctl upgrade) to v1.10.9, then run up again");
+    assert.deepEqual(old.log, reads(cp1));
+    const unreadable = run(minorStepsScript([cp1], stops, members, "10m"), { "10.0.1.11": "" });
+    assert.equal(unreadable.status, 1);
+    assert.equal(unreadable.stderr, "cp-1: cannot read the Talos version it runs (talosctl -n 10.0.1.11 version), so it cannot be stepped to v1.10.9");
+  });
+
+  it("a bump within the oldest minor has no stops", () => {
+    assert.deepEqual(minorStopsFor("v1.10.7", image("v1.10.7")), []);
+    assert.equal(minorStepsScript([cp1], [], members, "10m"), "echo 'no Talos minor below the target: nothing to step through'");
+  });
+});
+
+describe("Talos minor steps in the stacks", () => {
+  it("pins the newest patch of every accepted minor, each of its own minor; the newest is the default version", () => {
+    assert.deepEqual(Object.keys(TALOS_NEWEST_PATCH), TALOS_MINORS);
+    for (const [minor, version] of Object.entries(TALOS_NEWEST_PATCH)) assert.match(version, new RegExp(`^v${minor.replace(".", "\\.")}\\.\\d+$`));
+    assert.equal(TALOS_NEWEST_PATCH[TALOS_MINORS[TALOS_MINORS.length - 1]!], pins.cluster.talosVersion);
+    assert.deepEqual(minorSequence(10, "v1.13.2"), ["v1.11.6", "v1.12.11", "v1.13.2"]);
+    assert.deepEqual(minorSequence(12, "v1.13.2"), ["v1.13.2"]);
+    assert.equal(installerAt("factory.talos.dev/installer/abc:v1.14.1", "v1.12.11"), "factory.talos.dev/installer/abc:v1.12.11");
+  });
+});
+
+describe("the upgrade command lines against the pinned talosctl", () => {
+  it("every talosctl invocation of the scripts parses with talosctl v1.13.0 (.tools/bin): it fails only for want of a cluster", () => {
+    const bin = path.join(__dirname, "../../.tools/bin/talosctl");
+    const node = { name: "cp-1", address: "10.0.1.11", role: "controlplane" as const };
+    const members = { controlPlanes: ["10.0.1.11"], workers: ["10.0.1.61"] };
+    const target = { talosVersion: "v1.14.1", schematicId: "abc", installerImage: "factory.talos.dev/installer/abc:v1.14.1", kernelArgs: ["vga=792"], timeout: "10m", members };
+    const scripts = [osUpgradeScript(node, target), minorStepsScript([node], minorStopsFor("v1.12.0", target.installerImage), members, "10m")];
+    const lines = new Set(scripts.flatMap((s) => [...s.matchAll(/talosctl (-n [^|"'()\n]+?)(?: 2>\/dev\/null|\n|$)/g)].map((m) => m[1]!.trim())));
+    assert.deepEqual([...lines].sort(), [
+      "-n 10.0.1.11 etcd forfeit-leadership",
+      "-n 10.0.1.11 get extensions",
+      "-n 10.0.1.11 health --control-plane-nodes 10.0.1.11 --worker-nodes 10.0.1.61 --wait-timeout=10m",
+      "-n 10.0.1.11 upgrade --image factory.talos.dev/installer/abc:v1.10.9 --wait --timeout=10m",
+      "-n 10.0.1.11 upgrade --image factory.talos.dev/installer/abc:v1.11.6 --wait --timeout=10m",
+      "-n 10.0.1.11 upgrade --image factory.talos.dev/installer/abc:v1.14.1 --reboot-mode powercycle --wait --timeout=10m",
+      "-n 10.0.1.11 upgrade --image factory.talos.dev/installer/abc:v1.14.1 --wait --timeout=10m",
+      "-n 10.0.1.11 version --short",
+    ]);
+    const home = fs.mkdtempSync(path.join(os.tmpdir(), "talos-cluster-talosctl-"));
+    try {
+      for (const args of [...lines, "-n 10.0.1.11 upgrade --image x --reboot-mode nope"]) {
+        const r = spawnSync(bin, args.split(" "), { env: { HOME: home, TALOSCONFIG: path.join(home, "none") }, encoding: "utf8" });
+        const expected = args.endsWith("nope") ? 'invalid argument "nope" for "-m, --reboot-mode" flag: must be one of [default force powercycle]' : "error constructing client: failed to determine endpoints";
+        assert.equal(r.stderr.trim().split("\n")[0], expected, args);
+      }
+    } finally {
+      fs.rmSync(home, { recursive: true, force: true });
+    }
   });
 });

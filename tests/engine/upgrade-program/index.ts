@@ -6,6 +6,8 @@ import { ClusterUpgrades } from "./components/day2/cluster-upgrades";
 
 const config = new pulumi.Config("lab");
 const talosVersion = config.require("talosVersion");
+/** Kernel args by node name (seed 000's vga=792 on one node). Default: none. */
+const kernelArgs = config.getObject<Record<string, string[]>>("kernelArgs") ?? {};
 
 export const nodes = [
   { name: "cp-1", address: "127.0.0.21", role: "controlplane" as const },
@@ -15,8 +17,8 @@ export const nodes = [
   { name: "worker-2", address: "127.0.0.32", role: "worker" as const },
 ];
 
-new ClusterUpgrades("lab-upgrades", {
-  nodes: nodes.map((n) => ({ ...n, kernelArgs: [] })),
+const upgrades = new ClusterUpgrades("lab-upgrades", {
+  nodes: nodes.map((n) => ({ ...n, kernelArgs: kernelArgs[n.name] ?? [] })),
   talosVersion,
   schematicId: "abc123",
   installerImage: `factory.talos.dev/installer/abc123:${talosVersion}`,
@@ -26,3 +28,6 @@ new ClusterUpgrades("lab-upgrades", {
   kubeconfig: pulumi.secret("fake-kubeconfig-SECRET-9c1d"),
   after: [],
 });
+
+/** What worker-2's step keeps in its state (its stdout ends with the kernel-args record). Steps: the minor steps, 5 nodes, Kubernetes. */
+export const worker2Record = upgrades.steps[5]!.stdout;
