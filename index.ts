@@ -83,8 +83,11 @@ const cluster = new TalosCluster(config.cluster.name, {
 // then Kubernetes, then config changes (one control plane at a time, workers in batches). On a
 // new cluster every step only records its target: the enrollment applies already did the work.
 const bootstrap = cluster.bootstrap;
+// How every day-2 step reaches the cluster (components/day2/command-step.ts, ClusterAccess).
+const access = bootstrap && { timeout: config.cluster.talosApiTimeout, talosconfig: cluster.talosconfig, kubeconfig: bootstrap.kubeconfig };
 const upgrades =
   bootstrap &&
+  access &&
   new ClusterUpgrades(`${config.cluster.name}-upgrades`, {
     nodes: cluster.nodeTargets,
     talosVersion: config.cluster.talosVersion,
@@ -92,21 +95,17 @@ const upgrades =
     installerImage: cluster.schematic.installerImage,
     bootMediaKernelArgs: config.imageFactory.extraKernelArgs,
     kubernetesVersion: config.cluster.kubernetesVersion,
-    timeout: config.cluster.talosApiTimeout,
-    talosconfig: cluster.talosconfig,
-    kubeconfig: bootstrap.kubeconfig,
+    ...access,
     after: [bootstrap.kubeconfigResource, ...cluster.nodes.map((n) => n.apply)],
   });
 const rollout =
-  bootstrap &&
+  access &&
   upgrades &&
   new ConfigRollout(`${config.cluster.name}-rollout`, {
     nodes: cluster.nodeTargets,
     machineConfigs: cluster.nodeConfigs,
     maxUnavailableWorkers: config.cluster.rollout.maxUnavailableWorkers,
-    timeout: config.cluster.talosApiTimeout,
-    talosconfig: cluster.talosconfig,
-    kubeconfig: bootstrap.kubeconfig,
+    ...access,
     after: [upgrades.kubernetes],
   });
 
@@ -114,14 +113,12 @@ const rollout =
 // node is at its target config and before any add-on (seed 003); none without Rook.
 const wipeNodes = config.addons.rookCeph.enabled ? config.nodes.map((n, i) => ({ ...n, apply: cluster.nodes[i]?.apply })).filter((n) => n.wipeDisks.length && n.apply) : [];
 const wipes =
-  bootstrap &&
+  access &&
   rollout &&
   wipeNodes.length > 0 &&
   new DataDiskWipes(`${config.cluster.name}-disk-wipes`, {
     nodes: wipeNodes.map((n) => ({ name: n.name, address: n.address, installDisk: n.installDisk, wipeDisks: n.wipeDisks, apply: n.apply! })),
-    timeout: config.cluster.talosApiTimeout,
-    talosconfig: cluster.talosconfig,
-    kubeconfig: bootstrap.kubeconfig,
+    ...access,
     after: rollout.done,
   });
 
