@@ -6,6 +6,9 @@ import { PlatformAddons } from "./components/addons/platform-addons";
 import { EtcdBackup } from "./components/backup/etcd-backup";
 import { ClusterUpgrades } from "./components/day2/cluster-upgrades";
 import { ConfigRollout } from "./components/day2/config-rollout";
+import { KernelArgs } from "./components/day2/kernel-args";
+import { NodeRemoval } from "./components/day2/node-removal";
+import { removalGuard } from "./components/day2/removal-guard";
 import { HetznerCloud } from "./components/hetzner/hetzner-cloud";
 import { imageName, SynologyVms } from "./components/synology/synology-vms";
 import { patchFileProblems, talosConfigCheck } from "./components/talos/config-validation";
@@ -79,34 +82,63 @@ const cluster = new TalosCluster(config.cluster.name, {
       }).nodeAfter),
 });
 
-// Day 2, before anything else touches a running cluster: Talos OS upgrades one node at a time,
-// then Kubernetes, then config changes (one control plane at a time, workers in batches). On a
-// new cluster every step only records its target: the enrollment applies already did the work.
+// Day 2, before anything else touches a running cluster: nodes that left the stack are taken out
+// first (no gate may count them), then Talos OS upgrades one node at a time, then Kubernetes,
+// then config changes (one control plane at a time, workers in batches), then kernel-argument
+// changes (a power cycle once the node holds its new config). On a new cluster every step only
+// records its target: the enrollment applies already did the work.
 const bootstrap = cluster.bootstrap;
 // How every day-2 step reaches the cluster (components/day2/command-step.ts, ClusterAccess).
 const access = bootstrap && { timeout: config.cluster.talosApiTimeout, talosconfig: cluster.talosconfig, kubeconfig: bootstrap.kubeconfig };
-const upgrades =
+// The members the last up recorded (this stack's own `nodes` output): a removal etcd's quorum
+// cannot survive is refused here, at preview, before any step runs.
+// Every node as the day-2 steps see it; with Rook on, a node with data disks is a storage node,
+// whose gates also wait for Ceph's health.
+const storageNodes = new Set(config.addons.rookCeph.enabled ? config.nodes.filter((n) => n.dataDisks.length).map((n) => n.name) : []);
+const day2Nodes = cluster.nodeTargets.map((t) => ({ ...t, storage: storageNodes.has(t.name) }));
+const removalChecked = bootstrap && removalGuard(config.nodes, config.cluster.removeUnreachable);
+const removal =
   bootstrap &&
   access &&
+  new NodeRemoval(`${config.cluster.name}-nodes`, {
+    nodes: day2Nodes,
+    unreachable: config.cluster.removeUnreachable,
+    settings: config.cluster.onDestroy,
+    ...access,
+    checked: removalChecked,
+    after: [bootstrap.kubeconfigResource, ...cluster.nodes.map((n) => n.apply)],
+  });
+const upgrades =
+  removal &&
+  access &&
   new ClusterUpgrades(`${config.cluster.name}-upgrades`, {
-    nodes: cluster.nodeTargets,
+    nodes: day2Nodes,
     talosVersion: config.cluster.talosVersion,
     schematicId: cluster.schematic.id,
     installerImage: cluster.schematic.installerImage,
-    bootMediaKernelArgs: config.imageFactory.extraKernelArgs,
     kubernetesVersion: config.cluster.kubernetesVersion,
     ...access,
-    after: [bootstrap.kubeconfigResource, ...cluster.nodes.map((n) => n.apply)],
+    after: [removal.step],
   });
 const rollout =
   access &&
   upgrades &&
   new ConfigRollout(`${config.cluster.name}-rollout`, {
-    nodes: cluster.nodeTargets,
+    nodes: day2Nodes,
     machineConfigs: cluster.nodeConfigs,
     maxUnavailableWorkers: config.cluster.rollout.maxUnavailableWorkers,
     ...access,
     after: [upgrades.kubernetes],
+  });
+const kernelArgs =
+  access &&
+  rollout &&
+  new KernelArgs(`${config.cluster.name}-kernel-args`, {
+    nodes: day2Nodes,
+    installerImage: cluster.schematic.installerImage,
+    bootMediaKernelArgs: config.imageFactory.extraKernelArgs,
+    ...access,
+    after: rollout.done,
   });
 
 // Rook's data disks new to the stack (dataDisks[].wipe, default true), wiped once after every
@@ -114,18 +146,18 @@ const rollout =
 const wipeNodes = config.addons.rookCeph.enabled ? config.nodes.map((n, i) => ({ ...n, apply: cluster.nodes[i]?.apply })).filter((n) => n.wipeDisks.length && n.apply) : [];
 const wipes =
   access &&
-  rollout &&
+  kernelArgs &&
   wipeNodes.length > 0 &&
   new DataDiskWipes(`${config.cluster.name}-disk-wipes`, {
     nodes: wipeNodes.map((n) => ({ name: n.name, address: n.address, installDisk: n.installDisk, wipeDisks: n.wipeDisks, apply: n.apply! })),
     ...access,
-    after: rollout.done,
+    after: kernelArgs.done,
   });
 
 // Add-ons need the cluster's kubeconfig, so only a stack that bootstraps its cluster has them.
 const addons =
   bootstrap &&
-  rollout &&
+  kernelArgs &&
   new PlatformAddons(`${config.cluster.name}-addons`, {
     addons: config.addons,
     kubeconfig: bootstrap.kubeconfig,
@@ -133,7 +165,7 @@ const addons =
     nodes: config.nodes,
     allowSchedulingOnControlPlanes: config.cluster.allowSchedulingOnControlPlanes,
     // Talos-level health (no CNI yet) once every node is at its target.
-    clusterReady: bootstrap.healthyAfter([...rollout.done, ...(wipes ? wipes.steps : [])], true),
+    clusterReady: bootstrap.healthyAfter([...kernelArgs.done, ...(wipes ? wipes.steps : [])], true),
     healthyAfter: (after) => bootstrap.healthyAfter(after, false),
   });
 

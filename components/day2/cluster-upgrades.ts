@@ -2,33 +2,27 @@ import type * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { ClusterAccess, commandStep, StepScripts } from "./command-step";
 import { minorStopsFor, minorStepsScript } from "./minor-steps";
-import { kubernetesUpgradeScript, membersOf, OsTarget, osUpgradeScript, recordInstalled, recordOnly, UpgradeNode, upgradeOrder } from "./upgrade-plan";
+import { kubernetesUpgradeScript, membersOf, OsTarget, osUpgradeScript, recordOnly, UpgradeNode, upgradeOrder } from "./upgrade-plan";
 
 export interface ClusterUpgradesArgs extends ClusterAccess {
-  /** Every node, with the kernel args its config asks for. Required. */
-  readonly nodes: readonly (UpgradeNode & { readonly kernelArgs: readonly string[] })[];
+  /** Every node. Required. */
+  readonly nodes: readonly UpgradeNode[];
   readonly talosVersion: string;
   readonly schematicId: string;
   readonly installerImage: string;
   readonly kubernetesVersion: string;
-  /**
-   * Kernel args the boot media (the Image Factory ISO) boots with, i.e. imageFactory.extraKernelArgs:
-   * a new node has had these since a real boot; its other args wait for a power-cycled upgrade.
-   * Default: none.
-   */
-  readonly bootMediaKernelArgs?: readonly string[];
 }
 
 /**
  * Declarative upgrades with the steps of seed 002, one node at a time: first the minors a bump
  * skips (one step for the whole cluster, see minor-steps.ts), then each node to the target,
  * control planes then workers, then Kubernetes. Each step is a command whose script names its
- * target; when the target changes (Talos version, schematic, kernel args, Kubernetes version)
- * the engine runs the step's update, serially through the dependency chain. A node's step
- * power-cycles it when its kernel args differ from those recorded in the step's own state. A
- * failed step keeps its old inputs (and record) in state and stops the chain, so the next
- * `pulumi up` resumes at that node. A step created with a new node only records its target: a
- * fresh install already runs it.
+ * target; when the target changes (Talos version, schematic, Kubernetes version) the engine runs
+ * the step's update, serially through the dependency chain. Talos cordons, drains and uncordons
+ * each node itself (upgrade-plan.ts). A failed step keeps its old inputs in state and stops the
+ * chain, so the next `pulumi up` resumes at that node. A step created with a new node only
+ * records its target: a fresh install already runs it. Kernel-argument changes come after the
+ * config rollout (kernel-args.ts).
  */
 export class ClusterUpgrades extends pulumi.ComponentResource {
   /** The steps in the order they run. */
@@ -57,18 +51,12 @@ export class ClusterUpgrades extends pulumi.ComponentResource {
         talosVersion: args.talosVersion,
         schematicId: args.schematicId,
         installerImage: args.installerImage,
-        kernelArgs: node.kernelArgs,
         timeout: args.timeout,
         members,
       };
       const upgrade = step(
         `${node.name}-upgrade`,
-        {
-          create: recordInstalled(`${node.name} ${args.installerImage}`, node.kernelArgs, args.bootMediaKernelArgs ?? []),
-          update: osUpgradeScript(node, target),
-          // The kernel-args record this step printed last time (KERNEL_ARGS_RECORD).
-          previousOutput: true,
-        },
+        { create: recordOnly(`${node.name} ${args.installerImage}`), update: osUpgradeScript(node, target) },
         previous,
       );
       this.steps.push(upgrade);

@@ -19,6 +19,8 @@ export interface ClusterAccess {
 export interface StepScripts {
   readonly create: string;
   readonly update: string;
+  /** What runs when the step is deleted (with the inputs recorded in state). Default: nothing. */
+  readonly delete?: string;
   /** More secret environment beside the two configs (e.g. a node's machine config). Default: none. */
   readonly environment?: Readonly<Record<string, pulumi.Input<string>>>;
   /** The step's previous stdout in PULUMI_COMMAND_STDOUT (e.g. a record the step keeps in its state). Default: false. */
@@ -42,10 +44,18 @@ export function commandStep(
     {
       create: scripts.create,
       update: scripts.update,
+      ...(scripts.delete ? { delete: scripts.delete } : {}),
       environment: pulumi.secret({ [TALOSCONFIG_ENV]: access.talosconfig, [KUBECONFIG_ENV]: access.kubeconfig, ...scripts.environment }),
       interpreter: ["/bin/sh", "-c"],
       addPreviousOutputInEnv: scripts.previousOutput ?? false,
     },
-    { parent, dependsOn: [...after], ...(ignoreChanges.length ? { ignoreChanges: [...ignoreChanges] } : {}) },
+    {
+      parent,
+      dependsOn: [...after],
+      // What talosctl prints can hold secrets (upgrade-k8s prints manifest diffs with Secrets):
+      // secret in state, whatever else the scripts redact.
+      additionalSecretOutputs: ["stdout", "stderr"],
+      ...(ignoreChanges.length ? { ignoreChanges: [...ignoreChanges] } : {}),
+    },
   );
 }

@@ -24,11 +24,11 @@ export function minorStopsFor(target: string, installerImage: string): MinorStop
 
 /**
  * One node at one stop: read the version it runs; below the stop's minor it is upgraded there
- * (seed 002's sequence: forfeit leadership, drain, upgrade, health, uncordon); more than one minor
+ * (seed 002's sequence: forfeit leadership, upgrade, health; Talos drains and uncordons); more than one minor
  * below it, or unreadable, the step fails before touching it.
  */
 export function nodeAtStopCommands(node: UpgradeNode, stop: MinorStop, members: ClusterMembers, timeout: string): string[] {
-  const target = { talosVersion: stop.version, schematicId: "", installerImage: stop.installerImage, kernelArgs: [], timeout, members };
+  const target = { talosVersion: stop.version, schematicId: "", installerImage: stop.installerImage, timeout, members };
   return [
     readTag(node.address),
     `case "$tag" in v1.[0-9]*.[0-9]*) minor="\${tag#v1.}"; minor="\${minor%%.*}";; *) echo ${q(`${node.name}: cannot read the Talos version it runs (talosctl -n ${node.address} version), so it cannot be stepped to ${stop.version}`)} >&2; exit 1;; esac`,

@@ -1,6 +1,6 @@
 // Config changes on running nodes, one control plane at a time and workers in batches, each
 // followed by a cluster health gate. Pure: tests compare the exact command lines and batches.
-import { ClusterMembers, healthCommand, prelude, q, UpgradeNode, upgradeOrder } from "./upgrade-plan";
+import { ClusterMembers, gateCommands, prelude, q, UpgradeNode, upgradeOrder } from "./upgrade-plan";
 
 /** Environment variable that carries a node's complete machine config into its step (secret input). */
 export const MACHINECONFIG_ENV = "TALOS_CLUSTER_MACHINECONFIG";
@@ -20,22 +20,32 @@ export function rolloutBatches<T extends UpgradeNode>(nodes: readonly T[], maxUn
   return batches;
 }
 
+/** What Talos answers a dry run with when the change needs no reboot (v1.13.0 internal/app/machined/internal/server/v1alpha1/v1alpha1_server.go, ApplyConfiguration). */
+export const APPLIED_WITHOUT_REBOOT = "Applied configuration without a reboot";
+
 /**
- * One node's config change: applied live when Talos can (`--mode=no-reboot` refuses anything
- * that needs a reboot); otherwise drained, staged and rebooted, so the reboot is one we wait for
- * instead of one Talos starts behind our back. Then the cluster must be healthy again.
+ * One node's config change. Talos decides first, on a dry run in `auto` mode, whether the
+ * change needs a reboot (its CanApplyImmediate rules), so a config Talos refuses, or a node that
+ * does not answer, fails the step before anything changed. Without a reboot: applied live.
+ * With one: staged, then `talosctl reboot --drain`, which cordons, drains, reboots, waits and
+ * uncordons the node itself (talosctl v1.13.0 cmd/talosctl/cmd/talos/reboot.go; Talos's reboot
+ * sequence does not drain). Then the cluster must be healthy again.
  */
 export function configApplyCommands(node: UpgradeNode, members: ClusterMembers, timeout: string): string[] {
   const n = node.address;
   const file = '"$work/machineconfig"';
   return [
-    `if talosctl -n ${n} apply-config --file ${file} --mode=no-reboot; then echo ${q(`${node.name}: config applied without a reboot`)}; else`,
-    `kubectl drain ${node.name} --ignore-daemonsets --delete-emptydir-data --timeout=${timeout}`,
-    `talosctl -n ${n} apply-config --file ${file} --mode=staged`,
-    `talosctl -n ${n} reboot --wait --timeout=${timeout}`,
-    `kubectl uncordon ${node.name}`,
-    "fi",
-    healthCommand(members, timeout),
+    `dry="$(talosctl -n ${n} apply-config --file ${file} --mode=auto --dry-run 2>&1)" || { printf '%s\\n' "$dry" >&2; echo ${q(`${node.name}: Talos refused the new config (dry run above); nothing was changed`)} >&2; exit 1; }`,
+    `case "$dry" in *${q(APPLIED_WITHOUT_REBOOT)}*)`,
+    `  talosctl -n ${n} apply-config --file ${file} --mode=no-reboot`,
+    `  echo ${q(`${node.name}: config applied without a reboot`)};;`,
+    "*)",
+    `  echo ${q(`${node.name}: the new config needs a reboot: staged, then a drained reboot`)}`,
+    ...(node.role === "controlplane" ? [`  talosctl -n ${n} etcd forfeit-leadership`] : []),
+    `  talosctl -n ${n} apply-config --file ${file} --mode=staged`,
+    `  talosctl -n ${n} reboot --drain --wait --timeout=${timeout};;`,
+    "esac",
+    ...gateCommands(node, members, timeout),
   ];
 }
 

@@ -1,7 +1,16 @@
-// Talos OS and Kubernetes upgrades as shell scripts (seed 002: forfeit etcd leadership, drain,
-// upgrade with the Image Factory installer, wait for health, uncordon). Pure: tests compare the
-// exact command lines. No script contains a secret: talosctl and kubectl read their configs from
-// private files the prelude writes from the environment.
+// Talos OS and Kubernetes upgrades as shell scripts (seed 002: forfeit etcd leadership, upgrade
+// with the Image Factory installer, wait for health). Pure: tests compare the exact command lines.
+// No script contains a secret: talosctl and kubectl read their configs from private files the
+// prelude writes from the environment.
+//
+// Who cordons and drains: Talos itself, never this program. machined cordons its own Node while
+// the machine is upgrading, shutting down or resetting, marks it with its `talos.dev/cordoned`
+// annotation, drains it (sequencer task cordonAndDrainNode), and uncordons only a Node carrying
+// that mark once it runs again (siderolabs/talos v1.13.0, internal/app/machined/pkg/controllers/
+// k8s/node_apply.go ApplyCordoned; internal/app/machined/pkg/runtime/v1alpha1/
+// v1alpha1_sequencer_tasks.go CordonAndDrainNode). A `kubectl drain` beside it would leave an
+// unmarked cordon that Talos never lifts, and `talosctl health` fails on any unschedulable node
+// (pkg/cluster/check/default.go "all k8s nodes to report schedulable").
 
 import { minorSequence, TALOS_MINORS, talosMinor } from "../../config/versions";
 
@@ -9,6 +18,8 @@ export interface UpgradeNode {
   readonly name: string;
   readonly address: string;
   readonly role: "controlplane" | "worker";
+  /** Runs Rook Ceph OSDs (data disks while Rook is on): its gates also wait for Ceph's health. Default: false. */
+  readonly storage?: boolean;
 }
 
 /** What every node should run: the installer (Talos version + schematic) and its kernel args. */
@@ -16,8 +27,6 @@ export interface OsTarget {
   readonly talosVersion: string;
   readonly schematicId: string;
   readonly installerImage: string;
-  /** Kernel args of the machine config (e.g. vga=792): changing them needs an upgrade, not a kexec reboot. */
-  readonly kernelArgs: readonly string[];
   /** How long each wait may take, e.g. 10m. */
   readonly timeout: string;
   /** Every node of the cluster, for the health gate after the upgrade. */
@@ -47,6 +56,24 @@ export function healthCommand(members: ClusterMembers, timeout: string): string 
   return `talosctl -n ${members.controlPlanes[0]} health --control-plane-nodes ${members.controlPlanes.join(",")}${workers} --wait-timeout=${timeout}`;
 }
 
+/** The namespace Rook's CephCluster lives in (components/addons/rook-ceph.ts). */
+export const ROOK_NAMESPACE = "rook-ceph";
+
+/**
+ * After a storage node's gate: Ceph healthy again (the operator's own CephCluster
+ * `.status.ceph.health`, HEALTH_OK), so the next storage node does not go down while placement
+ * groups are still degraded. A cluster without Rook's CRD yet (a new cluster before its add-ons)
+ * has nothing to wait for.
+ */
+export function cephHealthGate(timeout: string): string {
+  return `if kubectl get crd cephclusters.ceph.rook.io >/dev/null 2>&1; then kubectl -n ${ROOK_NAMESPACE} wait cephcluster --all --for=jsonpath='{.status.ceph.health}'=HEALTH_OK --timeout=${timeout}; fi`;
+}
+
+/** The gates after a node was touched: the cluster's health, then Ceph's on a storage node. */
+export function gateCommands(node: UpgradeNode, members: ClusterMembers, timeout: string): string[] {
+  return [healthCommand(members, timeout), ...(node.storage ? [cephHealthGate(timeout)] : [])];
+}
+
 /** Environment variables that carry the cluster's configs into the scripts (secret inputs). */
 export const TALOSCONFIG_ENV = "TALOS_CLUSTER_TALOSCONFIG";
 export const KUBECONFIG_ENV = "TALOS_CLUSTER_KUBECONFIG";
@@ -58,6 +85,19 @@ export function upgradeOrder<T extends UpgradeNode>(nodes: readonly T[]): T[] {
 
 /** Single-quotes a value for /bin/sh. */
 export const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+
+/** The oldest talosctl whose `upgrade` and `reboot --drain` cordon, drain and uncordon the node themselves. */
+export const TALOSCTL_MINIMUM = "1.13";
+
+/**
+ * Refuses a talosctl older than TALOSCTL_MINIMUM before anything runs: with an older one the
+ * drain would have no owner. `talosctl version --client --short` prints `Talos vX.Y.Z` under
+ * `Client:` (talosctl v1.13.0 cmd/talosctl/cmd/talos/version.go).
+ */
+export const TALOSCTL_CHECK = [
+  `tv="$(talosctl version --client --short 2>/dev/null | sed -n 's/^[[:space:]]*Talos v\\([0-9][0-9]*\\.[0-9][0-9]*\\).*/\\1/p' | head -n 1)"`,
+  `case "$tv" in 1.1[3-9]|1.[2-9][0-9]) ;; *) echo "talosctl \${tv:-of unknown version} is too old: the day-2 steps need talosctl v${TALOSCTL_MINIMUM} or newer (its upgrade and reboot --drain cordon, drain and uncordon the node themselves); install a newer talosctl and run pulumi up again" >&2; exit 127;; esac`,
+].join("\n");
 
 /**
  * Checks the tools, then writes the configs to private temporary files that disappear with the
@@ -71,6 +111,7 @@ export function prelude(tools: readonly ("talosctl" | "kubectl")[]): string {
   return [
     "set -eu",
     ...checks,
+    ...(tools.includes("talosctl") ? [TALOSCTL_CHECK] : []),
     "umask 077",
     'work="$(mktemp -d)"',
     `trap 'rm -rf "$work"' EXIT`,
@@ -87,40 +128,27 @@ export function prelude(tools: readonly ("talosctl" | "kubectl")[]): string {
  */
 export type RebootMode = "default" | "powercycle";
 
-/** The node's upgrade, in order. A control plane first hands etcd leadership to another member. */
+/**
+ * The node's upgrade, in order. A control plane first hands etcd leadership to another member.
+ * Talos cordons, drains and (after the reboot) uncordons the node itself, so the health gate,
+ * which wants every node schedulable, passes once the node runs again.
+ */
 export function osUpgradeCommands(node: UpgradeNode, target: OsTarget, rebootMode: RebootMode = "default"): string[] {
   const n = node.address;
   const mode = rebootMode === "powercycle" ? " --reboot-mode powercycle" : "";
   return [
     ...(node.role === "controlplane" ? [`talosctl -n ${n} etcd forfeit-leadership`] : []),
-    `kubectl drain ${node.name} --ignore-daemonsets --delete-emptydir-data --timeout=${target.timeout}`,
     `talosctl -n ${n} upgrade --image ${target.installerImage}${mode} --wait --timeout=${target.timeout}`,
-    healthCommand(target.members, target.timeout),
-    `kubectl uncordon ${node.name}`,
+    ...gateCommands(node, target.members, target.timeout),
   ];
 }
-
-/**
- * What an upgrade step prints last, and so keeps in its state (stdout): the kernel args the node
- * has had since a real boot (its creation's boot media, or a power-cycled upgrade). /proc/cmdline
- * cannot tell this: a kexec boot shows the new args there without the effect of a real boot.
- */
-export const KERNEL_ARGS_RECORD = "kernel args since a real boot: ";
-
-/** The record line for a set of kernel args, e.g. `kernel args since a real boot: [vga=792]`. */
-export function kernelArgsRecord(args: readonly string[]): string {
-  return `${KERNEL_ARGS_RECORD}[${args.join(" ")}]`;
-}
-
-/** Reads the record from the step's previous stdout (PULUMI_COMMAND_STDOUT) into $recorded: empty when there is none. */
-export const READ_RECORD = `recorded="$(printf '%s\\n' "\${PULUMI_COMMAND_STDOUT:-}" | sed -n ${q(`s/^${KERNEL_ARGS_RECORD}//p`)} | tail -n 1)"`;
 
 /** Reads the Talos version the node runs (`talosctl version --short`, its server Tag line) into $tag: empty when unreadable. */
 export function readTag(address: string): string {
   return `tag="$(talosctl -n ${address} version --short 2>/dev/null | sed -n 's/^[[:space:]]*Tag:[[:space:]]*//p' | tail -n 1)"`;
 }
 
-/** True (exit 0) when the node runs the target version and schematic ($tag read before). Kernel args: see osUpgradeScript. */
+/** True (exit 0) when the node runs the target version and schematic ($tag read before). */
 export function atTargetCheck(node: UpgradeNode, target: OsTarget): string {
   return [`[ "$tag" = ${q(target.talosVersion)} ]`, `talosctl -n ${node.address} get extensions 2>/dev/null | grep -q ${q(target.schematicId)}`].join(" && ");
 }
@@ -141,34 +169,50 @@ export function minorGuard(node: UpgradeNode, target: string): string[] {
 }
 
 /**
- * The script a node's upgrade step runs. Skipped when the node runs the target version and
- * schematic and the record in this step's state holds its kernel args; else upgraded, with a
- * power cycle when the kernel args differ from the record (or none is recorded), else with
- * Talos's default (kexec) reboot. Either way it prints the record last.
+ * The script a node's upgrade step runs: skipped when the node runs the target version and
+ * schematic, else upgraded with Talos's default (kexec) reboot. Kernel-argument changes are not
+ * this step's business: they need the node's new config first (components/day2/kernel-args-plan.ts).
  */
 export function osUpgradeScript(node: UpgradeNode, target: OsTarget): string {
-  const record = q(`[${target.kernelArgs.join(" ")}]`);
-  const done = `echo ${q(kernelArgsRecord(target.kernelArgs))}`;
-  const commands = (mode: RebootMode) => osUpgradeCommands(node, target, mode).map((c) => `  ${c}`);
   return [
     prelude(["talosctl", "kubectl"]),
-    READ_RECORD,
     readTag(node.address),
-    `if ${atTargetCheck(node, target)} && [ "$recorded" = ${record} ]; then echo ${q(`${node.name} already runs ${target.installerImage} with its kernel args; skipped`)}; ${done}; exit 0; fi`,
+    `if ${atTargetCheck(node, target)}; then echo ${q(`${node.name} already runs ${target.installerImage}; skipped`)}; exit 0; fi`,
     ...minorGuard(node, target.talosVersion),
-    `if [ "$recorded" = ${record} ]; then`,
-    ...commands("default"),
-    "else",
-    `  echo ${q(`${node.name}: kernel args `)}"\${recorded:-[unknown]}"${q(` -> [${target.kernelArgs.join(" ")}]: upgrading with a power cycle`)}`,
-    ...commands("powercycle"),
-    "fi",
-    done,
+    ...osUpgradeCommands(node, target),
   ].join("\n");
 }
 
-/** Kubernetes, once, through the first control plane, then the same health gate. */
+/**
+ * An awk program that blanks every value under a `data:` or `stringData:` key, whatever diff
+ * marker (+, -, space) or indentation the line has. `talosctl upgrade-k8s` prints the diff of
+ * every manifest it syncs (siderolabs/go-kubernetes kubernetes/manifests sync.go), and Talos's
+ * manifests include the kubelet bootstrap-token Secret; hcloud-k8s redacts the same output.
+ * ConfigMap data is blanked too: telling the kinds apart would need the whole document, and
+ * the keys still show what changed.
+ */
+export const REDACT_DATA = [
+  "{",
+  '  line = $0; body = line; sub(/^[-+ ]/, "", body); match(body, /^ */); indent = RLENGTH',
+  // inside the block: a key keeps its name; a block scalar's continuation lines are dropped
+  "  if (inblock && indent > blockindent && body !~ /^ *$/) { if (body ~ /^ *[^ :#]+:/) { sub(/:.*/, \": <redacted>\", line); print line }; next }",
+  "  inblock = 0",
+  '  if (body ~ /^ *(data|stringData): *$/) { inblock = 1; blockindent = indent }',
+  '  else if (body ~ /^ *(data|stringData): *[{]/) { sub(/: *[{].*/, ": <redacted>", line) }',
+  "  print line",
+  "}",
+].join("\n");
+
+/**
+ * Kubernetes, once, through the first control plane, its output redacted on the way (the exit
+ * code kept in a private file, as /bin/sh has no pipefail), then the same health gate.
+ */
 export function kubernetesUpgradeCommands(members: ClusterMembers, version: string, timeout: string): string[] {
-  return [`talosctl -n ${members.controlPlanes[0]} upgrade-k8s --to ${version}`, healthCommand(members, timeout)];
+  return [
+    `{ talosctl -n ${members.controlPlanes[0]} upgrade-k8s --to ${version} 2>&1; echo $? > "$work/upgrade-k8s.rc"; } | awk ${q(REDACT_DATA)}`,
+    `[ "$(cat "$work/upgrade-k8s.rc")" = 0 ] || { echo ${q(`talosctl upgrade-k8s --to ${version} failed (output above, Secret and ConfigMap data redacted)`)} >&2; exit 1; }`,
+    healthCommand(members, timeout),
+  ];
 }
 
 export function kubernetesUpgradeScript(members: ClusterMembers, version: string, timeout: string): string {
@@ -183,15 +227,4 @@ export function kubernetesUpgradeScript(members: ClusterMembers, version: string
 /** What a step records when it is first created with the cluster: nothing runs on a new node. */
 export function recordOnly(what: string): string {
   return `echo ${q(`${what}: installed at creation, nothing to upgrade`)}`;
-}
-
-/**
- * What a node's upgrade step records when created with its node: nothing to upgrade, and the
- * kernel args it has had since a real boot. Talos's install ends in a kexec into the installed
- * system, so only the args the boot media (the Image Factory ISO) booted with count; the others
- * take effect at the node's next upgrade, which then power-cycles it.
- */
-export function recordInstalled(what: string, kernelArgs: readonly string[], bootMediaArgs: readonly string[]): string {
-  const real = kernelArgs.filter((a) => bootMediaArgs.includes(a));
-  return [recordOnly(what), `echo ${q(kernelArgsRecord(real))}`].join("\n");
 }

@@ -72,6 +72,10 @@ export class TalosNode extends pulumi.ComponentResource {
       dependsOn: [...(args.after ?? [])],
       additionalSecretOutputs: ["machineConfiguration"],
       ignoreChanges: [...ENROLLMENT_ONLY],
+      // Removing a node is the membership step's work (components/day2/node-removal.ts), which
+      // runs before every health gate; Pulumi deletes only after every create and update, by
+      // when the node has left already, so deleting the apply must not dial it again.
+      retainOnDelete: true,
     });
     this.registerOutputs({ address: this.address });
   }
