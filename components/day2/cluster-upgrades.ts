@@ -2,11 +2,11 @@ import type * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { ClusterAccess, commandStep, StepScripts } from "./command-step";
 import { minorStopsFor, minorStepsScript } from "./minor-steps";
-import { kubernetesUpgradeScript, membersOf, OsTarget, osUpgradeScript, recordOnly, UpgradeNode, upgradeOrder } from "./upgrade-plan";
+import { kubernetesUpgradeScript, membersOf, NodeImage, OsTarget, osUpgradeScript, recordOnly, UpgradeNode, upgradeOrder } from "./upgrade-plan";
 
 export interface ClusterUpgradesArgs extends ClusterAccess {
-  /** Every node. Required. */
-  readonly nodes: readonly UpgradeNode[];
+  /** Every node, with its own image where it has one (NodeImage). Required. */
+  readonly nodes: readonly (UpgradeNode & NodeImage)[];
   readonly talosVersion: string;
   readonly schematicId: string;
   readonly installerImage: string;
@@ -49,14 +49,14 @@ export class ClusterUpgrades extends pulumi.ComponentResource {
     for (const node of upgradeOrder(args.nodes)) {
       const target: OsTarget = {
         talosVersion: args.talosVersion,
-        schematicId: args.schematicId,
-        installerImage: args.installerImage,
+        schematicId: node.schematicId ?? args.schematicId,
+        installerImage: node.installerImage ?? args.installerImage,
         timeout: args.timeout,
         members,
       };
       const upgrade = step(
         `${node.name}-upgrade`,
-        { create: recordOnly(`${node.name} ${args.installerImage}`), update: osUpgradeScript(node, target) },
+        { create: recordOnly(`${node.name} ${target.installerImage}`), update: osUpgradeScript(node, target) },
         previous,
       );
       this.steps.push(upgrade);

@@ -2,13 +2,13 @@ import type * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { ClusterAccess, commandStep } from "./command-step";
 import { kernelArgsScript, recordInstalled } from "./kernel-args-plan";
-import { membersOf, UpgradeNode, upgradeOrder } from "./upgrade-plan";
+import { membersOf, NodeImage, UpgradeNode, upgradeOrder } from "./upgrade-plan";
 
 /** `after`: what must finish first: the config rollout, so every node holds its new kernel args. */
 export interface KernelArgsArgs extends ClusterAccess {
   /** Every node, with every kernel arg its config layers and the schematic ask for. Required. */
-  readonly nodes: readonly (UpgradeNode & { readonly kernelArgs: readonly string[] })[];
-  /** The installer every node runs (the cluster's target); the power cycle reinstalls it. Required. */
+  readonly nodes: readonly (UpgradeNode & NodeImage & { readonly kernelArgs: readonly string[] })[];
+  /** The installer every node without its own image runs (the cluster's target); the power cycle reinstalls it. Required. */
   readonly installerImage: string;
   /**
    * Kernel args the boot media (the Image Factory ISO) boots with, i.e. imageFactory.extraKernelArgs:
@@ -40,7 +40,7 @@ export class KernelArgs extends pulumi.ComponentResource {
         args,
         {
           create: recordInstalled(node.name, node.kernelArgs, args.bootMediaKernelArgs ?? []),
-          update: kernelArgsScript(node, { kernelArgs: node.kernelArgs, installerImage: args.installerImage, timeout: args.timeout, members }),
+          update: kernelArgsScript(node, { kernelArgs: node.kernelArgs, installerImage: node.installerImage ?? args.installerImage, timeout: args.timeout, members }),
           // The kernel-args record this step printed last time (KERNEL_ARGS_RECORD).
           previousOutput: true,
         },

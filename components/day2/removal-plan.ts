@@ -121,6 +121,16 @@ export function removalProblems(previous: readonly UpgradeNode[], current: reado
 export const READ_MEMBERS = `recorded="$(printf '%s\\n' "\${PULUMI_COMMAND_STDOUT:-}" | sed -n ${q(`s/^${MEMBERS_RECORD}//p`)} | tail -n 1)"`;
 
 /**
+ * Prints the etcd member ID of the node named $name, asked through `via`; nothing when it is no
+ * member. etcd knows its members by hostname, which is the node's name (components/talos/
+ * patches.ts); `etcd members` prints NODE, ID, HOSTNAME, ... when the answer came through apid
+ * (always, with -n), else ID, HOSTNAME, ... (talosctl v1.13.0 cmd/talosctl/cmd/talos/etcd.go).
+ */
+export function etcdMemberId(via: string): string {
+  return `talosctl -n ${via} etcd members | awk -v host="$name" 'NR == 1 { off = ($1 == "NODE") } NR > 1 && $(2 + off) == host { print $(1 + off) }'`;
+}
+
+/**
  * The commands that take the node in $name/$addr/$role out of the cluster, through `via` (a
  * control plane that stays), ending with the health gate over $gate_cps/$gate_workers (the
  * members that remain). Shell text: the nodes to remove are known only from the step's state.
@@ -133,15 +143,13 @@ export function removalCommands(via: string, settings: RemovalSettings, timeout:
     'case "$unreachable" in *" $name "*) dead=1;; *) dead=0;; esac',
     // A rerun after a failed gate: the node left already (no Node object, no etcd member).
     'present="$(kubectl get node "$name" --ignore-not-found -o name)"',
-    `if [ "$role" = controlplane ] && talosctl -n ${via} etcd members | awk -v host="$name" '$3 == host { found = 1 } END { exit !found }'; then present=etcd; fi`,
+    `if [ "$role" = controlplane ] && [ -n "$(${etcdMemberId(via)})" ]; then present=etcd; fi`,
     'if [ -z "$present" ]; then',
     '  echo "$name is neither a Kubernetes node nor an etcd member any more: already removed"',
     'elif [ "$dead" = 1 ]; then',
     `  echo "$name ($addr) is named in cluster.removeUnreachable: removing it through ${via} without dialing it"`,
-    // etcd knows its members by hostname, which is the node's name (components/talos/patches.ts);
-    // `etcd members` prints NODE, ID, HOSTNAME, ... (talosctl v1.13.0 cmd/talosctl/cmd/talos/etcd.go).
     `  if [ "$role" = controlplane ]; then`,
-    `    id="$(talosctl -n ${via} etcd members | awk -v host="$name" '$3 == host { print $2 }')"`,
+    `    id="$(${etcdMemberId(via)})"`,
     `    if [ -n "$id" ]; then talosctl -n ${via} etcd remove-member "$id"; fi`,
     "  fi",
     "else",

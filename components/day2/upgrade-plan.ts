@@ -22,6 +22,15 @@ export interface UpgradeNode {
   readonly storage?: boolean;
 }
 
+/**
+ * A node's own image, when it differs from the cluster's: a node whose config layers add kernel
+ * args gets a schematic of its own that carries them (Talos takes them from the image's UKI).
+ */
+export interface NodeImage {
+  readonly installerImage?: string;
+  readonly schematicId?: string;
+}
+
 /** What every node should run: the installer (Talos version + schematic) and its kernel args. */
 export interface OsTarget {
   readonly talosVersion: string;

@@ -73,16 +73,22 @@ describe("rollout plan", () => {
     assert.throws(() => rolloutBatches(nodes, 0), /maxUnavailableWorkers must be a positive integer, got 0/);
   });
 
-  it("applies live when Talos can, else drains, stages and reboots, then gates on the whole cluster's health", () => {
+  it("asks Talos first (a dry run) whether the change needs a reboot: live when not, else staged and rebooted by talosctl with its own drain; then the gate", () => {
     assert.deepEqual(configApplyCommands(nodes[1]!, members, "10m"), [
-      `if talosctl -n 10.0.1.11 apply-config --file "$work/machineconfig" --mode=no-reboot; then echo 'cp-1: config applied without a reboot'; else`,
-      "kubectl drain cp-1 --ignore-daemonsets --delete-emptydir-data --timeout=10m",
-      `talosctl -n 10.0.1.11 apply-config --file "$work/machineconfig" --mode=staged`,
-      "talosctl -n 10.0.1.11 reboot --wait --timeout=10m",
-      "kubectl uncordon cp-1",
-      "fi",
+      `dry="$(talosctl -n 10.0.1.11 apply-config --file "$work/machineconfig" --mode=auto --dry-run 2>&1)" || { printf '%s\\n' "$dry" >&2; echo 'cp-1: Talos refused the new config (dry run above); nothing was changed' >&2; exit 1; }`,
+      `case "$dry" in *'Applied configuration without a reboot'*)`,
+      `  talosctl -n 10.0.1.11 apply-config --file "$work/machineconfig" --mode=no-reboot`,
+      "  echo 'cp-1: config applied without a reboot';;",
+      "*)",
+      "  echo 'cp-1: the new config needs a reboot: staged, then a drained reboot'",
+      "  talosctl -n 10.0.1.11 etcd forfeit-leadership",
+      `  talosctl -n 10.0.1.11 apply-config --file "$work/machineconfig" --mode=staged`,
+      "  talosctl -n 10.0.1.11 reboot --drain --wait --timeout=10m;;",
+      "esac",
       "talosctl -n 10.0.1.11 health --control-plane-nodes 10.0.1.11,10.0.1.12 --worker-nodes 10.0.1.61,10.0.1.62,10.0.1.63 --wait-timeout=10m",
     ]);
+    // no kubectl cordon, drain or uncordon: talosctl owns them (a kubectl cordon is one Talos never lifts)
+    assert.ok(!configApplyCommands(nodes[0]!, members, "10m").some((c) => /kubectl/.test(c)));
     assert.equal(healthCommand({ controlPlanes: ["10.0.1.11"], workers: [] }, "5m"), "talosctl -n 10.0.1.11 health --control-plane-nodes 10.0.1.11 --wait-timeout=5m");
   });
 
@@ -121,9 +127,11 @@ describe("a new cluster enrolls every node in parallel", () => {
     for (const step of recorder.ofType(COMMAND).filter((c) => !c.name.includes("-addons-checks-"))) {
       const expected = step.name.endsWith("-rollout")
         ? /^echo 'oxide-[a-z0-9-]+: config applied at enrollment, nothing to roll out'$/
-        : step.name.endsWith("-upgrade")
-          ? /^echo '.*: installed at creation, nothing to upgrade'\necho 'kernel args since a real boot: \[\]'$/
-          : /^echo '.*: installed at creation, nothing to upgrade'$/;
+        : step.name.endsWith("-kernel-args")
+          ? /^echo 'oxide-[a-z0-9-]+: kernel args installed at creation'\necho 'kernel args since a real boot: \[\]'$/
+          : step.name === "oxide-nodes-members"
+            ? /^echo 'cluster members: oxide-cp-1=10\.0\.1\.11=controlplane .* oxide-worker-2=10\.0\.1\.62=worker'$/
+            : /^echo '.*: installed at creation, nothing to upgrade'$/;
       assert.match(String(step.inputs.create), expected, step.name);
     }
   });
@@ -165,10 +173,16 @@ describe("an existing cluster: upgrades, then Kubernetes, then config rollouts",
     }
   });
 
-  it("the first health gate waits for the last rollout step, and the CRDs for the gate", () => {
+  it("kernel-args changes come after the last rollout step, one node at a time", () => {
+    const kernel = OXIDE.map((n) => `${n}-kernel-args`);
+    assert.deepEqual(stepDeps(recorder, kernel[0]!), urns(recorder, ["oxide-worker-2-rollout"]));
+    for (let i = 1; i < kernel.length; i++) assert.deepEqual(stepDeps(recorder, kernel[i]!), urns(recorder, [kernel[i - 1]!]), kernel[i]);
+  });
+
+  it("the first health gate waits for the last kernel-args step, and the CRDs for the gate", () => {
     const [ready] = recorder.invokesOf(GET_HEALTH);
     assert.equal(ready!.inputs.skipKubernetesChecks, true);
-    const rollouts = OXIDE.map((n) => recorder.named(`${n}-rollout`).seq);
+    const rollouts = OXIDE.flatMap((n) => [recorder.named(`${n}-rollout`).seq, recorder.named(`${n}-kernel-args`).seq]);
     assert.ok(ready!.seq > Math.max(...rollouts), `health at ${ready!.seq}, rollouts at ${rollouts}`);
     const crds = recorder.resources.find((r) => r.type === "kubernetes:yaml/v2:ConfigFile")!;
     assert.ok(crds.seq > ready!.seq, `CRDs at ${crds.seq}`);

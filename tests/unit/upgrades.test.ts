@@ -9,7 +9,10 @@ import pins from "../../toolchain/versions.json";
 import { installerAt, minorStepsScript, minorStopsFor } from "../../components/day2/minor-steps";
 import { minorSequence, TALOS_MINORS, TALOS_NEWEST_PATCH } from "../../config/versions";
 import { kernelArgsOf } from "../../components/talos/patches";
-import { kubernetesUpgradeCommands, osUpgradeCommands, osUpgradeScript, prelude, recordInstalled, upgradeOrder } from "../../components/day2/upgrade-plan";
+import { kernelArgsScript, recordInstalled } from "../../components/day2/kernel-args-plan";
+import { configRolloutScript } from "../../components/day2/rollout-plan";
+import { destroyScript, removalScript } from "../../components/day2/removal-plan";
+import { cephHealthGate, kubernetesUpgradeCommands, kubernetesUpgradeScript, osUpgradeCommands, osUpgradeScript, prelude, REDACT_DATA, upgradeOrder } from "../../components/day2/upgrade-plan";
 import { Recorder, RecordedResource, runProgram, runValidProgram } from "../support/mocks";
 import { committedStackConfig, hetznerStackConfig } from "../support/stack-files";
 
@@ -19,8 +22,10 @@ const oxide = (cluster: Record<string, unknown> = {}) => hetznerStackConfig(unde
 const inputs = (r: RecordedResource) => r.inputs as Record<string, string>;
 /** The day-2 steps (not the add-ons' post-install checks, tests/unit/gateway-addons.test.ts). */
 const steps = (recorder: Recorder) => recorder.ofType(COMMAND).filter((c) => !c.name.includes("-addons-checks-"));
-/** The OS and Kubernetes steps, without the config rollouts after them (tests/unit/rollout.test.ts). */
-const upgradeSteps = (recorder: Recorder) => steps(recorder).filter((s) => !s.name.endsWith("-rollout"));
+/** The OS and Kubernetes steps, without the membership step, the config rollouts and kernel-args steps (tests/unit/rollout.test.ts). */
+const upgradeSteps = (recorder: Recorder) => steps(recorder).filter((s) => !/-(rollout|kernel-args|nodes-members)$/.test(s.name));
+/** The kernel-args steps. */
+const kernelSteps = (recorder: Recorder) => steps(recorder).filter((s) => s.name.endsWith("-kernel-args"));
 const oxideMembers = { controlPlanes: ["10.0.1.11", "10.0.1.12", "10.0.1.13"], workers: ["10.0.1.61", "10.0.1.62"] };
 
 describe("upgrade plan", () => {
@@ -30,55 +35,58 @@ describe("upgrade plan", () => {
     { name: "cp-2", address: "10.0.1.12", role: "controlplane" as const },
   ];
   const members = { controlPlanes: ["10.0.1.11", "10.0.1.12"], workers: ["10.0.1.61"] };
-  const target = { talosVersion: "v1.10.7", schematicId: "abc", installerImage: "factory.talos.dev/installer/abc:v1.10.7", kernelArgs: ["vga=792"], timeout: "10m", members };
+  const target = { talosVersion: "v1.10.7", schematicId: "abc", installerImage: "factory.talos.dev/installer/abc:v1.10.7", timeout: "10m", members };
   const health = "talosctl -n 10.0.1.11 health --control-plane-nodes 10.0.1.11,10.0.1.12 --worker-nodes 10.0.1.61 --wait-timeout=10m";
 
   it("orders control planes before workers, keeping config order", () => {
     assert.deepEqual(upgradeOrder(nodes).map((n) => n.name), ["cp-1", "cp-2", "w-1"]);
   });
 
-  it("forfeits etcd leadership only on control planes, then drains, upgrades, waits and uncordons (seed 002)", () => {
+  it("forfeits etcd leadership only on control planes, then upgrades and waits: Talos drains and uncordons, never kubectl (seed 002)", () => {
     assert.deepEqual(osUpgradeCommands(nodes[1]!, target), [
       "talosctl -n 10.0.1.11 etcd forfeit-leadership",
-      "kubectl drain cp-1 --ignore-daemonsets --delete-emptydir-data --timeout=10m",
       "talosctl -n 10.0.1.11 upgrade --image factory.talos.dev/installer/abc:v1.10.7 --wait --timeout=10m",
       health,
-      "kubectl uncordon cp-1",
     ]);
-    assert.deepEqual(osUpgradeCommands(nodes[0]!, target), [
-      "kubectl drain w-1 --ignore-daemonsets --delete-emptydir-data --timeout=10m",
-      "talosctl -n 10.0.1.61 upgrade --image factory.talos.dev/installer/abc:v1.10.7 --wait --timeout=10m",
-      health,
-      "kubectl uncordon w-1",
-    ]);
+    assert.deepEqual(osUpgradeCommands(nodes[0]!, target), ["talosctl -n 10.0.1.61 upgrade --image factory.talos.dev/installer/abc:v1.10.7 --wait --timeout=10m", health]);
+    for (const node of nodes) assert.ok(!osUpgradeCommands(node, target).some((c) => c.startsWith("kubectl")), node.name);
   });
 
-  it("upgrades with a power cycle only when asked, never by kexec alone for new kernel args (seeds 000/001)", () => {
-    assert.deepEqual(osUpgradeCommands(nodes[0]!, target, "powercycle"), [
-      "kubectl drain w-1 --ignore-daemonsets --delete-emptydir-data --timeout=10m",
-      "talosctl -n 10.0.1.61 upgrade --image factory.talos.dev/installer/abc:v1.10.7 --reboot-mode powercycle --wait --timeout=10m",
-      health,
-      "kubectl uncordon w-1",
-    ]);
+  it("a storage node's gates also wait for Ceph's own health, when Rook's CRD exists", () => {
+    assert.deepEqual(osUpgradeCommands({ ...nodes[0]!, storage: true }, target).slice(-2), [health, cephHealthGate("10m")]);
+    assert.equal(
+      cephHealthGate("10m"),
+      "if kubectl get crd cephclusters.ceph.rook.io >/dev/null 2>&1; then kubectl -n rook-ceph wait cephcluster --all --for=jsonpath='{.status.ceph.health}'=HEALTH_OK --timeout=10m; fi",
+    );
   });
 
-  it("judges the node by its version, schematic and the kernel args recorded in the step's state, never by /proc/cmdline", () => {
+  it("upgrades with a power cycle only when asked (seeds 000/001)", () => {
+    assert.deepEqual(osUpgradeCommands(nodes[0]!, target, "powercycle"), ["talosctl -n 10.0.1.61 upgrade --image factory.talos.dev/installer/abc:v1.10.7 --reboot-mode powercycle --wait --timeout=10m", health]);
+  });
+
+  it("judges the node by its version and schematic; kernel args are not the upgrade step's business", () => {
     const lines = osUpgradeScript(nodes[1]!, target).split("\n");
-    assert.ok(!lines.some((l) => l.includes("/proc/cmdline")));
     const ours = lines.slice(prelude(["talosctl", "kubectl"]).split("\n").length);
-    assert.deepEqual(ours.slice(0, 3), [
-      `recorded="$(printf '%s\\n' "\${PULUMI_COMMAND_STDOUT:-}" | sed -n 's/^kernel args since a real boot: //p' | tail -n 1)"`,
+    assert.deepEqual(ours, [
       `tag="$(talosctl -n 10.0.1.11 version --short 2>/dev/null | sed -n 's/^[[:space:]]*Tag:[[:space:]]*//p' | tail -n 1)"`,
-      `if [ "$tag" = 'v1.10.7' ] && talosctl -n 10.0.1.11 get extensions 2>/dev/null | grep -q 'abc' && [ "$recorded" = '[vga=792]' ]; then echo 'cp-1 already runs factory.talos.dev/installer/abc:v1.10.7 with its kernel args; skipped'; echo 'kernel args since a real boot: [vga=792]'; exit 0; fi`,
+      `if [ "$tag" = 'v1.10.7' ] && talosctl -n 10.0.1.11 get extensions 2>/dev/null | grep -q 'abc'; then echo 'cp-1 already runs factory.talos.dev/installer/abc:v1.10.7; skipped'; exit 0; fi`,
+      // v1.10 is the oldest accepted minor: no node can be more than one minor below it
+      ...osUpgradeCommands(nodes[1]!, target),
     ]);
-    // v1.10 is the oldest accepted minor: no node can be more than one minor below it
-    assert.deepEqual(ours.slice(3), [
-      `if [ "$recorded" = '[vga=792]' ]; then`,
-      ...osUpgradeCommands(nodes[1]!, target).map((c) => `  ${c}`),
-      "else",
-      `  echo 'cp-1: kernel args '"\${recorded:-[unknown]}"' -> [vga=792]: upgrading with a power cycle'`,
-      ...osUpgradeCommands(nodes[1]!, target, "powercycle").map((c) => `  ${c}`),
-      "fi",
+  });
+
+  it("a kernel-args change power-cycles the node into the image it runs, checks /proc/cmdline, gates, then records", () => {
+    const kt = { kernelArgs: ["vga=792"], installerImage: target.installerImage, timeout: "10m", members };
+    const ours = kernelArgsScript(nodes[1]!, kt).split("\n").slice(prelude(["talosctl", "kubectl"]).split("\n").length);
+    assert.deepEqual(ours, [
+      `recorded="$(printf '%s\\n' "\${PULUMI_COMMAND_STDOUT:-}" | sed -n 's/^kernel args since a real boot: //p' | tail -n 1)"`,
+      `if [ "$recorded" = '[vga=792]' ]; then echo 'cp-1 has had [vga=792] since a real boot; skipped'; echo 'kernel args since a real boot: [vga=792]'; exit 0; fi`,
+      `echo 'cp-1: kernel args '"\${recorded:-[unknown]}"' -> [vga=792]: reinstalling factory.talos.dev/installer/abc:v1.10.7 with a power cycle'`,
+      "talosctl -n 10.0.1.11 etcd forfeit-leadership",
+      "talosctl -n 10.0.1.11 upgrade --image factory.talos.dev/installer/abc:v1.10.7 --reboot-mode powercycle --wait --timeout=10m",
+      `cmdline=" $(talosctl -n 10.0.1.11 read /proc/cmdline | tr '\\n' ' ') "`,
+      `case "$cmdline" in *' vga=792 '*) ;; *) echo 'cp-1 booted without the kernel arg vga=792 (its /proc/cmdline:'"$cmdline"'): the install did not take it; on UEFI (systemd-boot) installs Talos takes kernel args from the Image Factory schematic, so set it in imageFactory.extraKernelArgs' >&2; exit 1;; esac`,
+      health,
       "echo 'kernel args since a real boot: [vga=792]'",
     ]);
   });
@@ -96,8 +104,8 @@ describe("upgrade plan", () => {
   });
 
   it("a new node records only the kernel args its boot media booted with: Talos's install ends in a kexec", () => {
-    assert.equal(recordInstalled("w-1 img", ["vga=792", "net.ifnames=0"], ["net.ifnames=0"]), "echo 'w-1 img: installed at creation, nothing to upgrade'\necho 'kernel args since a real boot: [net.ifnames=0]'");
-    assert.equal(recordInstalled("w-1 img", [], []), "echo 'w-1 img: installed at creation, nothing to upgrade'\necho 'kernel args since a real boot: []'");
+    assert.equal(recordInstalled("w-1", ["vga=792", "net.ifnames=0"], ["net.ifnames=0"]), "echo 'w-1: kernel args installed at creation'\necho 'kernel args since a real boot: [net.ifnames=0]'");
+    assert.equal(recordInstalled("w-1", [], []), "echo 'w-1: kernel args installed at creation'\necho 'kernel args since a real boot: []'");
   });
 
   it("says how to install a missing tool, and keeps configs in private files", () => {
@@ -108,8 +116,19 @@ describe("upgrade plan", () => {
     assert.match(text, /trap 'rm -rf "\$work"' EXIT/);
   });
 
-  it("upgrades Kubernetes through the first control plane, then waits for health", () => {
-    assert.deepEqual(kubernetesUpgradeCommands(members, "1.33.4", "10m"), ["talosctl -n 10.0.1.11 upgrade-k8s --to 1.33.4", health]);
+  it("upgrades Kubernetes through the first control plane, its output redacted on the way, then waits for health", () => {
+    assert.deepEqual(kubernetesUpgradeCommands(members, "1.33.4", "10m"), [
+      `{ talosctl -n 10.0.1.11 upgrade-k8s --to 1.33.4 2>&1; echo $? > "$work/upgrade-k8s.rc"; } | awk '${REDACT_DATA}'`,
+      `[ "$(cat "$work/upgrade-k8s.rc")" = 0 ] || { echo 'talosctl upgrade-k8s --to 1.33.4 failed (output above, Secret and ConfigMap data redacted)' >&2; exit 1; }`,
+      health,
+    ]);
+  });
+
+  it("redacts every value under data: and stringData:, whatever the diff marker or indentation, block scalars included", () => {
+    const input = [" apiVersion: v1", "-data:", "-  token-id: YWJj", "-  token-secret: c2VjcmV0", "+data:", "+  token-id: ZGVm", "+  ca.crt: |", "+    LS0tLS1CRUdJTi", " kind: Secret", " stringData: {token: x}", " metadata:", "   name: bootstrap-token-abc"].join("\n");
+    const r = spawnSync("awk", [REDACT_DATA], { input, encoding: "utf8" });
+    assert.equal(r.status, 0, r.stderr);
+    assert.deepEqual(r.stdout.trimEnd().split("\n"), [" apiVersion: v1", "-data:", "-  token-id: <redacted>", "-  token-secret: <redacted>", "+data:", "+  token-id: <redacted>", "+  ca.crt: <redacted>", " kind: Secret", " stringData: <redacted>", " metadata:", "   name: bootstrap-token-abc"]);
   });
 
   it("reads the kernel args a node's patches ask for", () => {
@@ -133,30 +152,35 @@ describe("upgrades in the oxide stack (3 control planes + 2 workers)", () => {
     assert.deepEqual(stepDeps("oxide-upgrades-kubernetes"), [urn("oxide-worker-2-upgrade")]);
     // the minor steps come first, then the nodes one by one
     assert.deepEqual(stepDeps("oxide-cp-1-upgrade"), [urn("oxide-upgrades-talos-minors")]);
-    assert.deepEqual(stepDeps("oxide-upgrades-talos-minors"), []);
-    const first = recorder.named("oxide-upgrades-talos-minors").dependencies;
+    // before them all: the membership step, after the kubeconfig and every node's enrollment
+    assert.deepEqual(stepDeps("oxide-upgrades-talos-minors"), [urn("oxide-nodes-members")]);
+    const first = recorder.named("oxide-nodes-members").dependencies;
     assert.ok(first.includes(urn("oxide-cluster-kubeconfig")) && first.includes(urn("oxide-cp-1-apply")) && first.includes(urn("oxide-worker-2-apply")));
   });
 
-  it("puts the exact seed 002 command lines in each step, in order", () => {
+  it("puts the exact command lines in each step, in order", () => {
     const image = "factory.talos.dev/installer/376567988ad370138ad8b2698212367b8edcb69b5fd68c80be1f2ec7d603b4ba:v1.14.1";
     for (const [name, address, role] of [["oxide-cp-2", "10.0.1.12", "controlplane"], ["oxide-worker-1", "10.0.1.61", "worker"]] as const) {
       const update = inputs(recorder.named(`${name}-upgrade`)).update!;
-      const target = { talosVersion: "v1.14.1", schematicId: "", installerImage: image, kernelArgs: [], timeout: "10m", members: oxideMembers };
-      const lines = update.split("\n");
-      const kexec = osUpgradeCommands({ name, address, role }, target).map((c) => `  ${c}`);
-      const powercycle = osUpgradeCommands({ name, address, role }, target, "powercycle").map((c) => `  ${c}`);
-      assert.deepEqual(lines.slice(-(kexec.length + powercycle.length + 5)), [`if [ "$recorded" = '[]' ]; then`, ...kexec, "else", `  echo '${name}: kernel args '"\${recorded:-[unknown]}"' -> []: upgrading with a power cycle'`, ...powercycle, "fi", "echo 'kernel args since a real boot: []'"]);
+      const target = { talosVersion: "v1.14.1", schematicId: "", installerImage: image, timeout: "10m", members: oxideMembers };
+      const upgrade = osUpgradeCommands({ name, address, role }, target);
+      assert.deepEqual(update.split("\n").slice(-upgrade.length), upgrade);
+      assert.equal(inputs(recorder.named(`${name}-kernel-args`)).update, kernelArgsScript({ name, address, role }, { kernelArgs: [], installerImage: image, timeout: "10m", members: oxideMembers }));
     }
-    assert.deepEqual(inputs(recorder.named("oxide-upgrades-kubernetes")).update!.split("\n").slice(-2), kubernetesUpgradeCommands(oxideMembers, "1.37.0", "10m"));
+    assert.deepEqual(inputs(recorder.named("oxide-upgrades-kubernetes")).update!.split("\n").slice(-3), kubernetesUpgradeCommands(oxideMembers, "1.37.0", "10m"));
     for (const s of upgradeSteps(recorder).filter((s) => s.name.endsWith("-upgrade"))) {
-      assert.equal(inputs(s).create, `echo '${s.name.replace(/-upgrade$/, "")} ${image}: installed at creation, nothing to upgrade'\necho 'kernel args since a real boot: []'`);
-      // the record of the last run reaches the next one; no other step sees its previous output
-      assert.equal(s.inputs.addPreviousOutputInEnv, true, s.name);
+      assert.equal(inputs(s).create, `echo '${s.name.replace(/-upgrade$/, "")} ${image}: installed at creation, nothing to upgrade'`);
     }
-    for (const s of steps(recorder).filter((s) => !s.name.endsWith("-upgrade"))) assert.equal(s.inputs.addPreviousOutputInEnv, false, s.name);
+    for (const s of kernelSteps(recorder)) assert.equal(inputs(s).create, `echo '${s.name.replace(/-kernel-args$/, "")}: kernel args installed at creation'\necho 'kernel args since a real boot: []'`);
+    // the records of the last run reach the next one (kernel args, members); no other step sees its previous output
+    const recording = (name: string) => name.endsWith("-kernel-args") || name === "oxide-nodes-members";
+    for (const s of steps(recorder)) assert.equal(s.inputs.addPreviousOutputInEnv, recording(s.name), s.name);
     assert.equal(inputs(recorder.named("oxide-upgrades-kubernetes")).create, "echo 'Kubernetes 1.37.0: installed at creation, nothing to upgrade'");
     assert.equal(inputs(recorder.named("oxide-upgrades-talos-minors")).create, "echo 'Talos minor steps: installed at creation, nothing to upgrade'");
+  });
+
+  it("keeps what the steps print secret in state: upgrade-k8s prints manifest diffs, Secrets among them", () => {
+    for (const s of steps(recorder)) assert.deepEqual(s.additionalSecretOutputs, ["stdout", "stderr"], s.name);
   });
 
   it("keeps every secret out of the command strings: configs come only through the secret environment", () => {
@@ -200,34 +224,37 @@ describe("upgrades in the oxide stack (3 control planes + 2 workers)", () => {
   });
 });
 
-describe("upgrades for kernel-argument changes (seed 000's vga=792)", () => {
+describe("kernel-argument changes (seed 000's vga=792)", () => {
   let homelab: Recorder;
   before(async () => {
     homelab = (await runProgram(committedStackConfig("homelab"), "kernel")).recorder;
   });
 
-  it("a node's new kernel arg re-runs only that node's step, as a power-cycled upgrade to the same image", async () => {
+  it("a node's new kernel arg re-runs only that node's kernel-args step, after the config rollout, as a power-cycled reinstall", async () => {
     const config = committedStackConfig("homelab");
     const nodes = JSON.parse(config["talos-cluster:nodes"]!);
     nodes[1].patches = ["tests/fixtures/patches/kernel-args.yaml"];
     const after = (await runProgram({ ...config, "talos-cluster:nodes": JSON.stringify(nodes) }, "kernel")).recorder;
-    const changed = upgradeSteps(after).filter((s, i) => JSON.stringify(s.inputs) !== JSON.stringify(upgradeSteps(homelab)[i]!.inputs)).map((s) => s.name);
-    assert.deepEqual(changed, ["talos-worker-1-upgrade"]);
-    const update = inputs(after.named("talos-worker-1-upgrade")).update!;
-    assert.ok(update.includes(`&& [ "$recorded" = '[vga=792 mitigations=off]' ]; then`));
-    assert.ok(update.includes("  talosctl -n 10.0.1.100 upgrade --image factory.talos.dev/installer/ce4c980550dd2ab1b17bbf2b08801c7eb59418eafe8f279833297925d67c7515:v1.14.1 --reboot-mode powercycle --wait --timeout=10m\n"));
+    const changed = [...upgradeSteps(after), ...kernelSteps(after)].filter((s) => JSON.stringify(s.inputs) !== JSON.stringify(homelab.named(s.name).inputs)).map((s) => s.name);
+    assert.deepEqual(changed, ["talos-worker-1-kernel-args"]);
+    const step = after.named("talos-worker-1-kernel-args");
+    const update = inputs(step).update!;
+    assert.ok(update.includes(`if [ "$recorded" = '[vga=792 mitigations=off]' ]; then`));
+    assert.ok(update.includes("\ntalosctl -n 10.0.1.100 upgrade --image factory.talos.dev/installer/ce4c980550dd2ab1b17bbf2b08801c7eb59418eafe8f279833297925d67c7515:v1.14.1 --reboot-mode powercycle --wait --timeout=10m\n"));
     assert.ok(update.endsWith("\necho 'kernel args since a real boot: [vga=792 mitigations=off]'"));
+    // the node holds its new config (its rollout step) before the power cycle
+    assert.ok(step.dependencies.includes(after.named("talos-worker-1-rollout").urn) || step.dependencies.some((d) => d.endsWith("-kernel-args")));
   });
 
-  it("homelab's vga=792 comes from a platform patch, not the ISO: a new node records none, so its next upgrade power-cycles it", async () => {
+  it("homelab's vga=792 comes from a platform patch, not the ISO: a new node records none", async () => {
     for (const name of ["talos-control-1", "talos-worker-1"]) {
-      assert.match(inputs(homelab.named(`${name}-upgrade`)).create!, /\necho 'kernel args since a real boot: \[\]'$/);
-      assert.ok(inputs(homelab.named(`${name}-upgrade`)).update!.includes(`[ "$recorded" = '[vga=792]' ]`), name);
+      assert.match(inputs(homelab.named(`${name}-kernel-args`)).create!, /\necho 'kernel args since a real boot: \[\]'$/);
+      assert.ok(inputs(homelab.named(`${name}-kernel-args`)).update!.includes(`[ "$recorded" = '[vga=792]' ]`), name);
     }
     const config = committedStackConfig("homelab");
     const factory = { ...JSON.parse(config["talos-cluster:imageFactory"]!), extraKernelArgs: ["vga=792"] };
     const baked = (await runProgram({ ...config, "talos-cluster:imageFactory": JSON.stringify(factory) }, "baked")).recorder;
-    assert.match(inputs(baked.named("talos-worker-1-upgrade")).create!, /\necho 'kernel args since a real boot: \[vga=792\]'$/);
+    assert.match(inputs(baked.named("talos-worker-1-kernel-args")).create!, /\necho 'kernel args since a real boot: \[vga=792\]'$/);
   });
 });
 
@@ -243,18 +270,22 @@ describe("upgrade scripts against talosctl/kubectl stand-ins", () => {
   const w1 = { name: "w-1", address: "10.0.1.61", role: "worker" as const };
   const members = { controlPlanes: ["10.0.1.11", "10.0.1.12"], workers: ["10.0.1.61"] };
   const health = "talosctl -n 10.0.1.11 health --control-plane-nodes 10.0.1.11,10.0.1.12 --worker-nodes 10.0.1.61 --wait-timeout=10m";
-  const targetAt = (v: string, kernelArgs: string[] = ["vga=792"]) => ({ talosVersion: v, schematicId: SCHEMATIC, installerImage: image(v), kernelArgs, timeout: "10m", members });
+  const targetAt = (v: string) => ({ talosVersion: v, schematicId: SCHEMATIC, installerImage: image(v), timeout: "10m", members });
   let dir: string;
 
+  // Only what the scripts read back: the client version, each node's version, schematic and
+  // /proc/cmdline (set by a power-cycled upgrade to the args in $STANDIN_DIR/<node>.args).
   const STAND_IN = `#!/bin/sh
 tool="$(basename "$0")"
 printf '%s\\n' "$tool $*" >> "$STANDIN_DIR/log"
 [ "$tool" = talosctl ] || exit 0
+if [ "$1 $2" = "version --client" ]; then printf 'Client:\\n\\tTalos %s\\n' "$(cat "$STANDIN_DIR/client" 2>/dev/null || echo v1.13.0)"; exit 0; fi
 node="$2"; shift 2
 case "$1" in
   version) printf 'Client:\\n\\tTalos v1.13.0\\nServer:\\n\\tNODE:        %s\\n\\tTag:         %s\\n' "$node" "$(cat "$STANDIN_DIR/$node.version")";;
   get) printf 'NODE NAMESPACE TYPE ID VERSION NAME\\n%s runtime ExtensionStatus 0 1 schematic %s\\n' "$node" "$(cat "$STANDIN_DIR/$node.schematic")";;
-  upgrade) while [ $# -gt 0 ]; do [ "$1" = --image ] && img="$2"; shift; done
+  read) cat "$STANDIN_DIR/$node.cmdline" 2>/dev/null;;
+  upgrade) while [ $# -gt 0 ]; do [ "$1" = --image ] && img="$2"; [ "$1" = powercycle ] && cp "$STANDIN_DIR/$node.args" "$STANDIN_DIR/$node.cmdline" 2>/dev/null; shift; done
     printf '%s' "\${img##*:}" > "$STANDIN_DIR/$node.version"; s="\${img%:*}"; printf '%s' "\${s##*/}" > "$STANDIN_DIR/$node.schematic";;
 esac
 `;
@@ -266,12 +297,13 @@ esac
   after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   /** Nodes at these versions (schematic abc123), then the script; what it logged, printed and exited with. */
-  function run(script: string, versions: Record<string, string>, previousStdout?: string) {
+  function run(script: string, versions: Record<string, string>, previousStdout?: string, files: Record<string, string> = {}) {
     for (const f of fs.readdirSync(dir).filter((f) => f !== "talosctl" && f !== "kubectl")) fs.rmSync(path.join(dir, f));
     for (const [address, v] of Object.entries(versions)) {
       fs.writeFileSync(path.join(dir, `${address}.version`), v);
       fs.writeFileSync(path.join(dir, `${address}.schematic`), SCHEMATIC);
     }
+    for (const [name, content] of Object.entries(files)) fs.writeFileSync(path.join(dir, name), content);
     const env: Record<string, string> = { PATH: `${dir}:/usr/bin:/bin`, STANDIN_DIR: dir, TALOS_CLUSTER_TALOSCONFIG: "t", TALOS_CLUSTER_KUBECONFIG: "k" };
     if (previousStdout !== undefined) env.PULUMI_COMMAND_STDOUT = previousStdout;
     const result = spawnSync("/bin/sh", ["-c", script], { env, encoding: "utf8" });
@@ -279,37 +311,61 @@ esac
     const now = Object.fromEntries(Object.keys(versions).map((a) => [a, fs.readFileSync(path.join(dir, `${a}.version`), "utf8")]));
     return { log, stdout: result.stdout.trim().split("\n"), stderr: result.stderr.trim(), status: result.status, versions: now };
   }
+  const client = "talosctl version --client --short";
   const reads = (n: { address: string }) => [`talosctl -n ${n.address} version --short`];
 
-  it("skips a node at the target whose step recorded its kernel args after a real boot", () => {
-    const r = run(osUpgradeScript(cp1, targetAt("v1.12.3")), { "10.0.1.11": "v1.12.3" }, "…\nkernel args since a real boot: [vga=792]");
+  it("refuses a talosctl older than v1.13, whose upgrade does not drain, before touching any node", () => {
+    const r = run(osUpgradeScript(cp1, targetAt("v1.12.4")), { "10.0.1.11": "v1.12.3" }, undefined, { client: "v1.12.6" });
+    assert.equal(r.status, 127);
+    assert.equal(r.stderr, "talosctl 1.12 is too old: the day-2 steps need talosctl v1.13 or newer (its upgrade and reboot --drain cordon, drain and uncordon the node themselves); install a newer talosctl and run pulumi up again");
+    assert.deepEqual(r.log, [client]);
+  });
+
+  it("skips a node at the target version and schematic, without touching it", () => {
+    const r = run(osUpgradeScript(cp1, targetAt("v1.12.3")), { "10.0.1.11": "v1.12.3" });
     assert.equal(r.status, 0);
-    assert.deepEqual(r.log, [...reads(cp1), "talosctl -n 10.0.1.11 get extensions"]);
-    assert.deepEqual(r.stdout, [`cp-1 already runs ${image("v1.12.3")} with its kernel args; skipped`, "kernel args since a real boot: [vga=792]"]);
+    assert.deepEqual(r.log, [client, ...reads(cp1), "talosctl -n 10.0.1.11 get extensions"]);
+    assert.deepEqual(r.stdout, [`cp-1 already runs ${image("v1.12.3")}; skipped`]);
   });
 
-  it("power-cycles a node whose kernel args only ever came by kexec (seed 000), even though its version and schematic are at the target", () => {
-    for (const previous of ["w-1: installed at creation, nothing to upgrade\nkernel args since a real boot: []", undefined]) {
-      const r = run(osUpgradeScript(cp1, targetAt("v1.12.3")), { "10.0.1.11": "v1.12.3" }, previous);
-      assert.equal(r.status, 0, r.stderr);
-      assert.deepEqual(r.log, [...reads(cp1), "talosctl -n 10.0.1.11 get extensions", ...osUpgradeCommands(cp1, targetAt("v1.12.3"), "powercycle")]);
-      assert.deepEqual(r.stdout, [`cp-1: kernel args ${previous ? "[]" : "[unknown]"} -> [vga=792]: upgrading with a power cycle`, "kernel args since a real boot: [vga=792]"]);
-    }
-  });
-
-  it("a version bump with unchanged kernel args reboots the Talos way (kexec), and keeps the record", () => {
-    const r = run(osUpgradeScript(w1, targetAt("v1.12.4")), { "10.0.1.61": "v1.12.3" }, "kernel args since a real boot: [vga=792]");
+  it("a version bump upgrades the Talos way (kexec): no kubectl at all, Talos drains and uncordons", () => {
+    const r = run(osUpgradeScript(w1, targetAt("v1.12.4")), { "10.0.1.61": "v1.12.3" });
     assert.equal(r.status, 0, r.stderr);
-    assert.deepEqual(r.log, [...reads(w1), "kubectl drain w-1 --ignore-daemonsets --delete-emptydir-data --timeout=10m", `talosctl -n 10.0.1.61 upgrade --image ${image("v1.12.4")} --wait --timeout=10m`, health, "kubectl uncordon w-1"]);
-    assert.deepEqual(r.stdout, ["kernel args since a real boot: [vga=792]"]);
+    assert.deepEqual(r.log, [client, ...reads(w1), `talosctl -n 10.0.1.61 upgrade --image ${image("v1.12.4")} --wait --timeout=10m`, health]);
     assert.deepEqual(r.versions, { "10.0.1.61": "v1.12.4" });
   });
 
+  it("a kernel-args step skips args its record holds, else power-cycles and records only once /proc/cmdline shows them", () => {
+    const kt = { kernelArgs: ["vga=792"], installerImage: image("v1.12.3"), timeout: "10m", members };
+    const skipped = run(kernelArgsScript(cp1, kt), { "10.0.1.11": "v1.12.3" }, "…\nkernel args since a real boot: [vga=792]");
+    assert.equal(skipped.status, 0);
+    assert.deepEqual(skipped.log, [client]);
+    assert.deepEqual(skipped.stdout, ["cp-1 has had [vga=792] since a real boot; skipped", "kernel args since a real boot: [vga=792]"]);
+    for (const previous of ["w-1: kernel args installed at creation\nkernel args since a real boot: []", undefined]) {
+      const r = run(kernelArgsScript(cp1, kt), { "10.0.1.11": "v1.12.3" }, previous, { "10.0.1.11.args": "console=tty0 vga=792 talos.platform=metal" });
+      assert.equal(r.status, 0, r.stderr);
+      assert.deepEqual(r.log, [
+        client,
+        "talosctl -n 10.0.1.11 etcd forfeit-leadership",
+        `talosctl -n 10.0.1.11 upgrade --image ${image("v1.12.3")} --reboot-mode powercycle --wait --timeout=10m`,
+        "talosctl -n 10.0.1.11 read /proc/cmdline",
+        health,
+      ]);
+      assert.deepEqual(r.stdout, [`cp-1: kernel args ${previous ? "[]" : "[unknown]"} -> [vga=792]: reinstalling ${image("v1.12.3")} with a power cycle`, "kernel args since a real boot: [vga=792]"]);
+    }
+    // the install did not take the arg (a UEFI install takes args from the schematic): no record, no gate
+    const missing = run(kernelArgsScript(cp1, kt), { "10.0.1.11": "v1.12.3" }, "kernel args since a real boot: []", { "10.0.1.11.args": "console=tty0 talos.platform=metal" });
+    assert.equal(missing.status, 1);
+    assert.match(missing.stderr, /^cp-1 booted without the kernel arg vga=792 \(its \/proc\/cmdline: console=tty0 talos\.platform=metal \): the install did not take it; on UEFI/);
+    assert.ok(!missing.stdout.some((l) => l.startsWith("kernel args since a real boot")));
+    assert.ok(!missing.log.includes(health));
+  });
+
   it("a node's step refuses, untouched, a node more than one minor below the target", () => {
-    const r = run(osUpgradeScript(w1, targetAt("v1.13.2")), { "10.0.1.61": "v1.11.3" }, "kernel args since a real boot: [vga=792]");
+    const r = run(osUpgradeScript(w1, targetAt("v1.13.2")), { "10.0.1.61": "v1.11.3" });
     assert.equal(r.status, 1);
     assert.equal(r.stderr, "w-1 runs v1.11.3, more than one minor below v1.13.2: Talos upgrades go one minor at a time; set cluster.talosVersion to each of v1.12.11, v1.13.2 in turn and run up after each");
-    assert.deepEqual(r.log, reads(w1));
+    assert.deepEqual(r.log, [client, ...reads(w1)]);
   });
 
   it("steps a cluster from 1.10 to 1.13 one minor at a time: every node through each newest patch, control planes first, health after each", () => {
@@ -321,8 +377,9 @@ esac
     ]);
     const r = run(minorStepsScript([w1, cp1, cp2], stops, members, "10m"), { "10.0.1.11": "v1.10.5", "10.0.1.12": "v1.11.6", "10.0.1.61": "v1.10.5" });
     assert.equal(r.status, 0, r.stderr);
-    const up = (n: typeof cp1 | typeof w1, v: string) => osUpgradeCommands(n, { ...targetAt(v, []), schematicId: "" });
+    const up = (n: typeof cp1 | typeof w1, v: string) => osUpgradeCommands(n, { ...targetAt(v), schematicId: "" });
     assert.deepEqual(r.log, [
+      client,
       // 1.10: everyone is already there
       ...reads(cp1), ...reads(cp2), ...reads(w1),
       // 1.11: cp-1 and w-1 (cp-2 already runs v1.11.6)
@@ -333,7 +390,7 @@ esac
     assert.deepEqual(r.versions, { "10.0.1.11": "v1.12.11", "10.0.1.12": "v1.12.11", "10.0.1.61": "v1.12.11" });
     assert.deepEqual(r.stdout, ["cp-1: v1.10.5 -> v1.11.6 (Talos upgrades go one minor at a time)", "w-1: v1.10.5 -> v1.11.6 (Talos upgrades go one minor at a time)", "cp-1: v1.11.6 -> v1.12.11 (Talos upgrades go one minor at a time)", "cp-2: v1.11.6 -> v1.12.11 (Talos upgrades go one minor at a time)", "w-1: v1.11.6 -> v1.12.11 (Talos upgrades go one minor at a time)"]);
     // then each node's own step takes it one minor further, to the target
-    const last = run(osUpgradeScript(cp1, targetAt("v1.13.2", [])), { "10.0.1.11": "v1.12.11" }, "kernel args since a real boot: []");
+    const last = run(osUpgradeScript(cp1, targetAt("v1.13.2")), { "10.0.1.11": "v1.12.11" });
     assert.equal(last.status, 0, last.stderr);
     assert.deepEqual(last.versions, { "10.0.1.11": "v1.13.2" });
   });
@@ -343,7 +400,7 @@ esac
     const old = run(minorStepsScript([cp1], stops, members, "10m"), { "10.0.1.11": "v1.8.3" });
     assert.equal(old.status, 1);
     assert.equal(old.stderr, "cp-1 runs v1.8.3, more than one minor below v1.10.9: upgrade it by hand one minor at a time (talosctl upgrade) to v1.10.9, then run up again");
-    assert.deepEqual(old.log, reads(cp1));
+    assert.deepEqual(old.log, [client, ...reads(cp1)]);
     const unreadable = run(minorStepsScript([cp1], stops, members, "10m"), { "10.0.1.11": "" });
     assert.equal(unreadable.status, 1);
     assert.equal(unreadable.stderr, "cp-1: cannot read the Talos version it runs (talosctl -n 10.0.1.11 version), so it cannot be stepped to v1.10.9");
@@ -371,22 +428,48 @@ describe("the upgrade command lines against the pinned talosctl", () => {
     const bin = path.join(__dirname, "../../.tools/bin/talosctl");
     const node = { name: "cp-1", address: "10.0.1.11", role: "controlplane" as const };
     const members = { controlPlanes: ["10.0.1.11"], workers: ["10.0.1.61"] };
-    const target = { talosVersion: "v1.14.1", schematicId: "abc", installerImage: "factory.talos.dev/installer/abc:v1.14.1", kernelArgs: ["vga=792"], timeout: "10m", members };
-    const scripts = [osUpgradeScript(node, target), minorStepsScript([node], minorStopsFor("v1.12.0", target.installerImage), members, "10m")];
-    const lines = new Set(scripts.flatMap((s) => [...s.matchAll(/talosctl (-n [^|"'()\n]+?)(?: 2>\/dev\/null|\n|$)/g)].map((m) => m[1]!.trim())));
+    const target = { talosVersion: "v1.14.1", schematicId: "abc", installerImage: "factory.talos.dev/installer/abc:v1.14.1", timeout: "10m", members };
+    const settings = { graceful: true, reset: true, reboot: false };
+    const scripts = [
+      osUpgradeScript(node, target),
+      minorStepsScript([node], minorStopsFor("v1.12.0", target.installerImage), members, "10m"),
+      kernelArgsScript(node, { kernelArgs: ["vga=792"], installerImage: target.installerImage, timeout: "10m", members }),
+      kubernetesUpgradeScript(members, "1.37.1", "10m"),
+      configRolloutScript(node, members, "10m"),
+      // the removal script's commands with the shell variables a run fills in
+      removalScript([node], [], settings, "10m").replace(/"\$addr"/g, "10.0.1.13").replace(/"\$id"/g, "a200").replace(/"\$gate_cps" \$\{gate_workers:\+--worker-nodes "\$gate_workers"\}/g, "10.0.1.11 --worker-nodes 10.0.1.61"),
+      removalScript([node], [], { ...settings, reset: false }, "10m").replace(/"\$addr"/g, "10.0.1.13"),
+      destroyScript([node], settings, "10m"),
+    ];
+    const lines = new Set(scripts.flatMap((s) => [...s.matchAll(/talosctl (-n [^|"'()\n]+?)(?: 2>\/dev\/null|;;|;|\n|$)/g)].map((m) => m[1]!.trim())));
+    lines.add('-n 10.0.1.11 apply-config --file machineconfig --mode=auto --dry-run');
+    lines.add('-n 10.0.1.11 apply-config --file machineconfig --mode=no-reboot');
+    lines.add('-n 10.0.1.11 apply-config --file machineconfig --mode=staged');
     assert.deepEqual([...lines].sort(), [
+      "-n 10.0.1.11 apply-config --file machineconfig --mode=auto --dry-run",
+      "-n 10.0.1.11 apply-config --file machineconfig --mode=no-reboot",
+      "-n 10.0.1.11 apply-config --file machineconfig --mode=staged",
       "-n 10.0.1.11 etcd forfeit-leadership",
+      "-n 10.0.1.11 etcd members",
+      "-n 10.0.1.11 etcd remove-member a200",
       "-n 10.0.1.11 get extensions",
       "-n 10.0.1.11 health --control-plane-nodes 10.0.1.11 --worker-nodes 10.0.1.61 --wait-timeout=10m",
+      "-n 10.0.1.11 read /proc/cmdline",
+      "-n 10.0.1.11 reboot --drain --wait --timeout=10m",
+      "-n 10.0.1.11 reset --graceful=false --reboot=false --wait --timeout=10m",
       "-n 10.0.1.11 upgrade --image factory.talos.dev/installer/abc:v1.10.9 --wait --timeout=10m",
       "-n 10.0.1.11 upgrade --image factory.talos.dev/installer/abc:v1.11.6 --wait --timeout=10m",
       "-n 10.0.1.11 upgrade --image factory.talos.dev/installer/abc:v1.14.1 --reboot-mode powercycle --wait --timeout=10m",
       "-n 10.0.1.11 upgrade --image factory.talos.dev/installer/abc:v1.14.1 --wait --timeout=10m",
+      "-n 10.0.1.11 upgrade-k8s --to 1.37.1 2>&1",
       "-n 10.0.1.11 version --short",
+      "-n 10.0.1.13 etcd leave",
+      "-n 10.0.1.13 reset --graceful=true --reboot=false --wait --timeout=10m",
+      "-n 10.0.1.13 shutdown --wait --timeout=10m",
     ]);
     const home = fs.mkdtempSync(path.join(os.tmpdir(), "talos-cluster-talosctl-"));
     try {
-      for (const args of [...lines, "-n 10.0.1.11 upgrade --image x --reboot-mode nope"]) {
+      for (const args of [...lines].map((l) => l.replace(/ 2>&1$/, "")).concat("-n 10.0.1.11 upgrade --image x --reboot-mode nope")) {
         const r = spawnSync(bin, args.split(" "), { env: { HOME: home, TALOSCONFIG: path.join(home, "none") }, encoding: "utf8" });
         const expected = args.endsWith("nope") ? 'invalid argument "nope" for "-m, --reboot-mode" flag: must be one of [default force powercycle]' : "error constructing client: failed to determine endpoints";
         assert.equal(r.stderr.trim().split("\n")[0], expected, args);
