@@ -3,6 +3,7 @@
 import { Ctx, issue, Path, record, str } from "./check-helpers";
 import { checkBackupAndRecovery } from "./backup";
 import { checkConfigContract } from "./contract-checks";
+import { checkEndpointAndVip, checkRemoveUnreachable } from "./endpoint-checks";
 import { checkGatewayAndViz } from "./gateway-checks";
 import { checkHetznerLimits } from "./hetzner-checks";
 import { Cidr, contains, overlaps, parseCidr, parseIpv4 } from "./ip";
@@ -32,6 +33,8 @@ export function crossFieldChecks(value: unknown, ctx: Ctx): void {
   checkAddons(record(root.addons), cluster, nodes, ctx);
   checkGatewayAndViz(record(root.addons), ctx);
   checkNodeRules(root, cluster, nodes, ctx);
+  checkEndpointAndVip(root, cluster, nodes, ctx);
+  checkRemoveUnreachable(root, cluster, nodes, ctx);
   checkCertificates(record(root.addons), ctx);
   checkConfigContract(root, cluster, ctx);
   checkBackupAndRecovery(root, ctx);

@@ -7,6 +7,9 @@ export const dnsLabel = z
   .max(63, "must be at most 63 characters")
   .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, "must be a DNS label: lowercase letters, digits and '-', not starting or ending with '-'");
 
+/** A network link's name as Talos sees it, e.g. eth0 or enp1s0. */
+export const interfaceName = z.string().regex(/^[a-z][a-z0-9.-]{0,14}$/, "must be an interface name like eth0");
+
 export const ipv4 = z.string().refine((v) => parseIpv4(v) !== undefined, { message: "must be an IPv4 address like 10.0.1.50" });
 
 const hostAddressOf = (loopback: boolean) =>

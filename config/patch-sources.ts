@@ -41,7 +41,13 @@ export function patchSources(root: string, config: StackConfig): PatchSources {
     files: [...files.values()],
     nodeLayers,
     base: {
-      controlplane: [...derived, ...all.map((p) => p.source), ...(config.hetzner ? ["the Hetzner control-plane patches"] : []), ...byRole.controlplane.map((p) => p.source)],
+      controlplane: [
+        ...derived,
+        ...all.map((p) => p.source),
+        ...(config.hetzner ? ["the Hetzner control-plane patches"] : []),
+        ...(config.cluster.vip ? ["the VIP patch (talos-cluster:cluster.vip)"] : []),
+        ...byRole.controlplane.map((p) => p.source),
+      ],
       worker: [...derived, ...all.map((p) => p.source), ...byRole.worker.map((p) => p.source)],
     },
   };

@@ -20,6 +20,7 @@ import {
   hostAddress,
   httpsEndpoint,
   interfaceAddress,
+  interfaceName,
   nodeAddress,
   kernelArg,
   kubernetesVersion,
@@ -40,11 +41,50 @@ export type Platform = (typeof PLATFORMS)[number];
 /** The extension every Synology VM needs (seed 000: the VMM talks to the guest through it). */
 export const QEMU_GUEST_AGENT = "siderolabs/qemu-guest-agent";
 
+/**
+ * Talos's deviceSelector (machine.network.interfaces[].deviceSelector): picks the link by what
+ * it is rather than its name. Every field given must match.
+ */
+const deviceSelectorSchema = z
+  .strictObject({
+    hardwareAddr: z.string().regex(/^[0-9a-fA-F*]{1,2}(:[0-9a-fA-F*]{1,2}){0,5}$/, "must be a MAC address or pattern like 02:11:32:*").optional(),
+    permanentAddr: z.string().regex(/^[0-9a-fA-F*]{1,2}(:[0-9a-fA-F*]{1,2}){0,5}$/, "must be a MAC address or pattern like 02:11:32:*").optional(),
+    busPath: z.string().regex(/^[0-9a-zA-Z:.*/-]+$/, "must be a bus path like 0000:00:03.0 or 00*").optional(),
+    pciID: z.string().regex(/^[0-9A-Fa-f]{4}:[0-9A-Fa-f]{4}$/, "must be a PCI ID like 1AF4:1000").optional(),
+    driver: z.string().regex(/^[a-z0-9_-]+$/, "must be a kernel driver name like virtio_net").optional(),
+    physical: z.boolean().optional(),
+  })
+  .refine((s) => Object.keys(s).length > 0, { message: "needs at least one field (hardwareAddr, permanentAddr, busPath, pciID, driver or physical)" });
+
+/**
+ * A Talos shared IP (machine.network.interfaces[].vip) on the control planes: the one that holds
+ * etcd leadership announces it, so the API endpoint does not belong to any one node.
+ */
+const vipSchema = z.strictObject({
+  /** The shared address: unused, in the control planes' layer-2 subnet. */
+  address: hostAddress,
+  /** The link every control plane shares, by name. Default: the control planes' static network interface, when they all have one and it is the same. */
+  interface: interfaceName.optional(),
+  /** The link by its properties instead of its name (Talos's deviceSelector). Default: none. */
+  deviceSelector: deviceSelectorSchema.optional(),
+});
+
 const clusterSchema = z.strictObject({
   /** Cluster name written into every machine config and kubeconfig context. */
   name: dnsLabel,
-  /** Kubernetes API endpoint, https://<host>:<port>. Default: https://<first control plane address>:6443. */
+  /**
+   * Kubernetes API endpoint, https://<host>:<port>. Default: https://<vip.address>:6443 with a
+   * vip; otherwise, for a single control plane, https://<its address>:6443. Required (or vip)
+   * with more than one control plane, and then never one control plane's own address.
+   */
   endpoint: httpsEndpoint.optional(),
+  /** A Talos VIP shared by the control planes, the default endpoint (config/endpoint-checks.ts). Not on Hetzner (its load balancer is the endpoint). Default: none. */
+  vip: vipSchema.optional(),
+  /**
+   * Nodes already removed from `nodes` that no longer answer: the removal step takes them out
+   * of etcd and Kubernetes through the remaining control planes, without dialing them. Default: none.
+   */
+  removeUnreachable: z.array(dnsLabel).default([]),
   /** Talos version, v1.10.0 to v1.14.x (config/versions.ts). Default: toolchain/versions.json cluster.talosVersion. */
   talosVersion: talosVersion.default(pins.cluster.talosVersion),
   /**
@@ -121,7 +161,7 @@ const imageFactorySchema = z.strictObject({
 
 const staticNetworkSchema = z.strictObject({
   /** Interface name as Talos sees it, e.g. eth0 or enp1s0. */
-  interface: z.string().regex(/^[a-z][a-z0-9.-]{0,14}$/, "must be an interface name like eth0"),
+  interface: interfaceName,
   /** Addresses with prefix, e.g. [10.0.1.50/24]. */
   addresses: z.array(interfaceAddress).min(1, "needs at least one address"),
   /** Default gateway, inside one of the addresses' subnets. */
@@ -209,6 +249,7 @@ const rawSchema = z.strictObject({
 
 export type RawStackConfig = z.infer<typeof rawSchema>;
 export type NodeSettings = z.infer<typeof nodeSchema>;
+export type VipSettings = z.infer<typeof vipSchema>;
 export type { AddonSettings } from "./addons";
 export type { BackupSettings } from "./backup";
 export type { HetznerSettings } from "./hetzner";
@@ -218,6 +259,12 @@ export type { SynologySettings, VmSettings } from "./synology";
 export function dataDiskSettings(disks: readonly (string | { path: string; wipe: boolean })[]): { dataDisks: string[]; wipeDisks: string[] } {
   const entries = disks.map((d) => (typeof d === "string" ? { path: d, wipe: true } : d));
   return { dataDisks: entries.map((d) => d.path), wipeDisks: entries.filter((d) => d.wipe).map((d) => d.path) };
+}
+
+/** The VIP's link: as given, or the control planes' common static interface (the checks made sure there is one). */
+function vipLink(vip: z.infer<typeof vipSchema>, controlPlanes: readonly { network?: { interface: string } }[]) {
+  if (vip.interface !== undefined || vip.deviceSelector !== undefined) return {};
+  return { interface: controlPlanes[0]!.network!.interface };
 }
 
 /** Defaults that depend on other fields, filled once validation passed. */
@@ -237,8 +284,10 @@ function deriveDefaults(input: RawStackConfig) {
     synologyPassword,
     cluster: {
       ...raw.cluster,
-      // A Hetzner cluster's endpoint is its load balancer, known once it exists.
-      endpoint: raw.cluster.endpoint ?? (raw.hetzner ? undefined : `https://${controlPlanes[0]!.address}:6443`),
+      // A Hetzner cluster's endpoint is its load balancer, known once it exists. Without a VIP,
+      // the first control plane's address, which the checks allow only for a single control plane.
+      endpoint: raw.cluster.endpoint ?? (raw.hetzner ? undefined : `https://${raw.cluster.vip?.address ?? controlPlanes[0]!.address}:6443`),
+      ...(raw.cluster.vip ? { vip: { ...raw.cluster.vip, ...vipLink(raw.cluster.vip, controlPlanes) } } : {}),
       allowSchedulingOnControlPlanes: raw.cluster.allowSchedulingOnControlPlanes ?? workers.length === 0,
     },
     imageFactory: { ...raw.imageFactory, extensions: [...extensions].sort() },

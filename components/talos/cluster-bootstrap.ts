@@ -5,6 +5,11 @@ import { EtcdRecovery } from "./etcd-recovery";
 /** What a health gate resolves to in a preview, where it checks nothing. */
 export const UNCHECKED = "not checked in a preview";
 
+/** Inputs of the bootstrap record that may change without a second bootstrap (the first control plane). */
+export const BOOTSTRAP_ONCE = ["node", "endpoint"] as const;
+/** Inputs whose change fetches a new kubeconfig (the node it comes from, the Talos endpoint used). */
+export const KUBECONFIG_REFETCH_ON = ["node", "endpoint"] as const;
+
 type ClientConfiguration = talos.types.input.machine.BootstrapClientConfiguration;
 
 export interface ClusterBootstrapArgs {
@@ -12,6 +17,11 @@ export interface ClusterBootstrapArgs {
   readonly bootstrapNode: string;
   /** Where to reach the Talos API (e.g. a load balancer). Default: the bootstrap node itself. */
   readonly endpoint?: pulumi.Input<string>;
+  /**
+   * The Kubernetes API endpoint the machine configs carry, and so the server of the kubeconfig
+   * Talos hands out. Default: none (the kubeconfig then follows only its node).
+   */
+  readonly clusterEndpoint?: pulumi.Input<string>;
   /** The configuration apply of that control plane: bootstrap waits for it and nothing else. Required. */
   readonly bootstrapNodeApply: pulumi.Resource;
   /** Every control-plane address (talosconfig endpoints, health). Required. */
@@ -67,14 +77,31 @@ export class ClusterBootstrap extends pulumi.ComponentResource {
       : new talos.machine.Bootstrap(
           `${name}-bootstrap`,
           { node: args.bootstrapNode, endpoint: args.endpoint ?? args.bootstrapNode, clientConfiguration: args.clientConfiguration, timeouts },
-          { ...child, dependsOn: bootstrapAfter },
+          {
+            ...child,
+            dependsOn: bootstrapAfter,
+            // Bootstrap happens once per cluster. When the first control plane is replaced, the
+            // new first one joins the running etcd; the record keeps the node that bootstrapped
+            // (the provider's update would only rewrite it, and never bootstraps again).
+            ignoreChanges: [...BOOTSTRAP_ONCE],
+          },
         );
 
+    // Talos builds the kubeconfig from the node's config, so its server is the cluster endpoint.
+    // The provider refetches only on certificate renewal (its update keeps kubeconfigRaw
+    // otherwise), so a new endpoint, or a new node to fetch from, replaces the resource: the
+    // replacement fetches after the node's apply (bootstrap waits for it), with the new endpoint.
     const kubeconfigAfter = [this.bootstrap];
     this.kubeconfigResource = new talos.cluster.Kubeconfig(
       `${name}-kubeconfig`,
       { node: args.bootstrapNode, endpoint: args.endpoint ?? args.bootstrapNode, clientConfiguration: args.clientConfiguration, timeouts },
-      { ...child, dependsOn: kubeconfigAfter, additionalSecretOutputs: ["kubeconfigRaw", "kubernetesClientConfiguration"] },
+      {
+        ...child,
+        dependsOn: kubeconfigAfter,
+        additionalSecretOutputs: ["kubeconfigRaw", "kubernetesClientConfiguration"],
+        replaceOnChanges: [...KUBECONFIG_REFETCH_ON],
+        ...(args.clusterEndpoint !== undefined ? { replacementTrigger: args.clusterEndpoint } : {}),
+      },
     );
     this.kubeconfig = pulumi.secret(this.kubeconfigResource.kubeconfigRaw);
 

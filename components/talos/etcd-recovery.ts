@@ -3,6 +3,9 @@ import * as pulumi from "@pulumi/pulumi";
 import { KUBECONFIG_ENV, TALOSCONFIG_ENV } from "../day2/upgrade-plan";
 import { recoverRefusal, recoverScript, SNAPSHOT_PATH_ENV } from "./recover-plan";
 
+/** What may change once the restore ran without reaching its update: the node (in create) and the environment. */
+export const RECOVERED_ONCE = ["create", "environment"] as const;
+
 export interface EtcdRecoveryArgs {
   /** Address of the control plane that receives the snapshot. Required. */
   readonly node: string;
@@ -23,9 +26,11 @@ export interface EtcdRecoveryArgs {
  * snapshot into a private temporary file and runs `talosctl bootstrap --recover-from` on it.
  *
  * Refusing a cluster that already bootstrapped, and its limits:
- * - this step in state means the stack bootstrapped from a snapshot; a changed snapshot or node
- *   reaches the update, which refuses. Its environment (talosconfig, path) is ignored after
- *   create, so a moved file or a new node never re-runs it;
+ * - this step in state means the stack bootstrapped from a snapshot; a changed snapshot changes
+ *   the update script, and the update refuses. Its create script (which names the node) and
+ *   environment (talosconfig, path) are ignored after create: a moved file, or a new first
+ *   control plane (the old one replaced; it joins the restored etcd like any control plane),
+ *   changes nothing and runs nothing;
  * - a stack bootstrapped normally (talos Bootstrap in state) that gains recoverFrom gets this step
  *   as a new resource: its create asks the node first and refuses when etcd already runs there,
  *   before touching anything (and Talos itself rejects a second bootstrap). That check is made by
@@ -47,7 +52,7 @@ export class EtcdRecovery extends pulumi.ComponentResource {
         interpreter: ["/bin/sh", "-c"],
         addPreviousOutputInEnv: false,
       },
-      { parent: this, dependsOn: [...args.after], ignoreChanges: ["environment"] },
+      { parent: this, dependsOn: [...args.after], ignoreChanges: [...RECOVERED_ONCE] },
     );
     this.registerOutputs({});
   }

@@ -91,6 +91,25 @@ export function nodePatch(node: NodePatchInput): object {
   return { machine };
 }
 
+/** A Talos VIP (config/schema.ts cluster.vip): its address and the link it is announced on. */
+export interface VipPatchInput {
+  readonly address: string;
+  /** The link by name; exactly one of interface and deviceSelector. */
+  readonly interface?: string;
+  readonly deviceSelector?: Readonly<Record<string, string | boolean | undefined>>;
+}
+
+/**
+ * Control planes only (Talos refuses a VIP on a worker): the shared address, announced by the
+ * control plane that holds etcd leadership. `dhcp: true` keeps the link addressed on a node
+ * without static network; a node's own static layer, merged later by interface name, sets it
+ * back to false (Talos merges machine.network.interfaces entry by entry, by name or selector).
+ */
+export function vipPatch(vip: VipPatchInput): object {
+  const link = vip.interface !== undefined ? { interface: vip.interface } : { deviceSelector: Object.fromEntries(Object.entries(vip.deviceSelector ?? {}).filter(([, v]) => v !== undefined)) };
+  return { machine: { network: { interfaces: [{ ...link, dhcp: true, vip: { ip: vip.address } }] } } };
+}
+
 export function toYaml(patch: object): string {
   return YAML.stringify(patch);
 }

@@ -54,8 +54,11 @@ export function recoverScript(t: RecoverTarget): string {
 }
 
 /**
- * The step's update, which runs when the snapshot or the node changes after the stack already
- * bootstrapped from a snapshot: refused, because etcd now holds the cluster's own data.
+ * The step's update, which runs when the snapshot changes after the stack already bootstrapped
+ * from a snapshot: refused, because etcd now holds the cluster's own data. It names no node, so a
+ * replaced first control plane never reaches it (the create script, which does, is ignored after
+ * create). Its text is compared with the one in state: rewording it would run it, and so refuse,
+ * on every restored stack.
  */
 export function recoverRefusal(t: RecoverTarget): string {
   return `echo ${q(

@@ -5,7 +5,7 @@ import { ClusterBootstrap } from "./cluster-bootstrap";
 import { ClusterConfig } from "./cluster-config";
 import { gateNodeConfigs, TalosRules, validationMode } from "./config-validation";
 import { ImageSchematic } from "./image-schematic";
-import { clusterPatches, etcdBackupAccessPatch, kernelArgsOf, nodePatch, toYaml } from "./patches";
+import { clusterPatches, etcdBackupAccessPatch, kernelArgsOf, nodePatch, toYaml, vipPatch } from "./patches";
 import { TalosNode } from "./talos-node";
 
 /** Patch file contents by layer, read at the edge (index.ts). */
@@ -76,13 +76,29 @@ export interface NodeTarget {
   readonly name: string;
   readonly address: string;
   readonly role: "controlplane" | "worker";
-  /** Kernel args of the image and of the node's patches, in order, each once. */
+  /**
+   * Kernel args of the image (imageFactory.extraKernelArgs), then of every layer of the node's
+   * config in Talos's merge order (cluster-wide, role, node; see nodeKernelArgs), each once.
+   */
   readonly kernelArgs: readonly string[];
 }
 
 /** A node's configPatches: platform files, then its own derived patch, then its patch files. */
 export function nodeConfigPatches(node: Node, files: PatchFiles): string[] {
   return [...(files.platform[node.platform] ?? []), toYaml(nodePatch(node)), ...(files.node[node.name] ?? [])];
+}
+
+/**
+ * The kernel args a node's upgrade target names: the image's, then every layer that can set
+ * machine.install.extraKernelArgs, in the order its config merges them: the cluster-wide layer
+ * (derived, platform infrastructure, patches/all), its role's layer (infrastructure, derived,
+ * patches/controlplane or patches/worker) as `roleLayers`, then its own layers (nodeConfigPatches). Each arg
+ * once, at its first place. Layers that are still outputs (e.g. a load balancer's address) are
+ * skipped: they are unknown when the targets are built, and the platforms set no kernel args there.
+ */
+export function nodeKernelArgs(imageArgs: readonly string[], roleLayers: readonly pulumi.Input<string>[], nodeLayers: readonly string[]): string[] {
+  const known = roleLayers.filter((l): l is string => typeof l === "string");
+  return kernelArgsOf([toYaml({ machine: { install: { extraKernelArgs: [...imageArgs] } } }), ...known, ...nodeLayers]);
 }
 
 /**
@@ -134,26 +150,32 @@ export class TalosCluster extends pulumi.ComponentResource {
       kubeletReservations: cluster.kubeletReservations,
     }).map(toYaml);
 
+    const layers = {
+      all: [...derived, ...(args.infrastructure?.patches ?? []), ...args.patchFiles.all],
+      // Scheduled etcd snapshots need Talos API access from their namespace, and a VIP lives only
+      // on control planes (both before patch files, which may override).
+      controlplane: [
+        ...(args.infrastructure?.controlplanePatches ?? []),
+        ...(args.config.backup?.enabled ? [toYaml(etcdBackupAccessPatch(args.config.backup.namespace))] : []),
+        ...(cluster.vip ? [toYaml(vipPatch(cluster.vip))] : []),
+        ...args.patchFiles.controlplane,
+      ],
+      worker: args.patchFiles.worker,
+    };
+    /** The Kubernetes API endpoint every config and the kubeconfig carry. */
+    const clusterEndpoint = cluster.endpoint ?? args.infrastructure!.endpoint;
+
     this.machineConfigs = new ClusterConfig(
       `${name}-config`,
       {
         clusterName: cluster.name,
-        endpoint: cluster.endpoint ?? args.infrastructure!.endpoint,
+        endpoint: clusterEndpoint,
         talosVersion: cluster.talosVersion,
         configContract: cluster.configContract,
         kubernetesVersion: cluster.kubernetesVersion,
         protectSecrets: cluster.protectSecrets,
         importSecretsFrom: args.importSecretsFrom,
-        patches: {
-          all: [...derived, ...(args.infrastructure?.patches ?? []), ...args.patchFiles.all],
-          // Scheduled etcd snapshots need Talos API access from their namespace (before patch files, which may override).
-          controlplane: [
-            ...(args.infrastructure?.controlplanePatches ?? []),
-            ...(args.config.backup?.enabled ? [toYaml(etcdBackupAccessPatch(args.config.backup.namespace))] : []),
-            ...args.patchFiles.controlplane,
-          ],
-          worker: args.patchFiles.worker,
-        },
+        patches: layers,
         provider,
       },
       { parent: this },
@@ -168,7 +190,7 @@ export class TalosCluster extends pulumi.ComponentResource {
       name: n.name,
       address: n.address,
       role: n.role,
-      kernelArgs: kernelArgsOf([toYaml({ machine: { install: { extraKernelArgs: imageFactory.extraKernelArgs } } }), ...nodeConfigPatches(n, args.patchFiles)]),
+      kernelArgs: nodeKernelArgs(imageFactory.extraKernelArgs, [...layers.all, ...layers[n.role]], nodeConfigPatches(n, args.patchFiles)),
     }));
     const check = args.configCheck;
     const gate =
@@ -231,6 +253,7 @@ export class TalosCluster extends pulumi.ComponentResource {
         {
           bootstrapNode: first.address,
           endpoint: args.infrastructure?.talosEndpoint,
+          clusterEndpoint,
           bootstrapNodeApply: first.apply,
           controlPlanes: controlPlanes.map((n) => n.address),
           workers: workers.map((n) => n.address),

@@ -18,6 +18,9 @@ export interface RecordedResource {
   readonly protect: boolean;
   readonly importId: string;
   readonly ignoreChanges: string[];
+  readonly replaceOnChanges: string[];
+  /** The replacementTrigger option's value, plain (undefined when not set). */
+  readonly replacementTrigger: unknown;
   readonly additionalSecretOutputs: string[];
   readonly provider: string;
   /** When the engine answered the registration, on the same clock as invokes. */
@@ -149,6 +152,8 @@ interface RegisterRequest {
   getProtect(): boolean;
   getImportid(): string;
   getIgnorechangesList(): string[];
+  getReplaceonchangesList(): string[];
+  getReplacementTrigger(): { toJavaScript(): unknown } | undefined;
   getAdditionalsecretoutputsList(): string[];
   getProvider(): string;
 }
@@ -203,6 +208,8 @@ export function installMocks(project = "talos-cluster", stack = "unit", options:
           protect: req.getProtect(),
           importId: req.getImportid(),
           ignoreChanges: req.getIgnorechangesList(),
+          replaceOnChanges: req.getReplaceonchangesList(),
+          replacementTrigger: unsecret(req.getReplacementTrigger()?.toJavaScript()),
           additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
           provider: req.getProvider(),
           seq: clock++,

@@ -21,7 +21,8 @@ const inputOf = (config: ReturnType<typeof parsed>): PlacementInput => ({
 /** The problems parseStackConfig reports for the stack with these add-on settings. */
 function refusal(stack: string, addons: Record<string, unknown>, nodes?: unknown[]): string[] {
   try {
-    const config = committedStackConfig(stack, { "talos-cluster:addons": addons });
+    // Other machines may hold several control planes: they need an endpoint that is no node's own.
+    const config = committedStackConfig(stack, { "talos-cluster:addons": addons, ...(nodes ? { "talos-cluster:cluster": { endpoint: "https://api.tales.internal:6443" } } : {}) });
     if (nodes) {
       // other machines than the stack's: its Synology VMs go with its own nodes
       config["talos-cluster:nodes"] = JSON.stringify(nodes);

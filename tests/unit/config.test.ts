@@ -43,6 +43,7 @@ describe("stack config", () => {
         talosApiTimeout: "10m",
         rollout: { maxUnavailableWorkers: 1 },
         onDestroy: { graceful: true, reset: true, reboot: false },
+        removeUnreachable: [],
       },
       ci: { enabled: true, runsOn: "ubuntu-latest" },
       hcloudToken: undefined,
@@ -96,6 +97,8 @@ describe("stack config", () => {
       onDestroy: { graceful: false, reset: true, reboot: true },
       configContract: "v1.10",
       rollout: { maxUnavailableWorkers: 3 },
+      vip: { address: "192.168.1.40", interface: "eth0" },
+      removeUnreachable: ["old-worker-9"],
     });
     assert.deepEqual(config.ci, { enabled: true, runsOn: ["self-hosted", "lan"] });
     assert.deepEqual(config.imageFactory, {
@@ -157,6 +160,43 @@ describe("stack config", () => {
         ["oxide-worker-2", "worker", "10.0.1.62", "hetzner-cloud"],
       ],
     );
+  });
+
+  describe("the endpoint of a cluster with several control planes", () => {
+    const cp = (n: number, network?: object) => ({ name: `cp-${n}`, role: "controlplane", platform: "bare-metal", address: `10.0.1.${49 + n}`, ...(network ? { network } : {}) });
+    const three = [cp(1), cp(2), cp(3)];
+
+    it("a VIP becomes the default endpoint, on the link it names", () => {
+      const config = parseStackConfig({ cluster: { name: "tales", vip: { address: "10.0.1.40", interface: "eth1" } }, nodes: three });
+      assert.equal(config.cluster.endpoint, "https://10.0.1.40:6443");
+      assert.deepEqual(config.cluster.vip, { address: "10.0.1.40", interface: "eth1" });
+    });
+
+    it("a VIP without a link takes the control planes' common static interface", () => {
+      const nodes = [1, 2, 3].map((n) => cp(n, { interface: "enp1s0", addresses: [`10.0.1.${49 + n}/24`], gateway: "10.0.1.1" }));
+      const config = parseStackConfig({ cluster: { name: "tales", vip: { address: "10.0.1.40" } }, nodes });
+      assert.deepEqual(config.cluster.vip, { address: "10.0.1.40", interface: "enp1s0" });
+    });
+
+    it("a selected link stays as selected", () => {
+      const config = parseStackConfig({ cluster: { name: "tales", vip: { address: "10.0.1.40", deviceSelector: { hardwareAddr: "02:11:32:*", physical: true } } }, nodes: three });
+      assert.deepEqual(config.cluster.vip, { address: "10.0.1.40", deviceSelector: { hardwareAddr: "02:11:32:*", physical: true } });
+    });
+
+    it("an explicit endpoint wins over the VIP; a DNS name is accepted with any number of control planes", () => {
+      const config = parseStackConfig({ cluster: { name: "tales", endpoint: "https://api.tales.lan:6443", vip: { address: "10.0.1.40", interface: "eth0" } }, nodes: three });
+      assert.equal(config.cluster.endpoint, "https://api.tales.lan:6443");
+      assert.equal(parseStackConfig({ cluster: { name: "tales", endpoint: "https://api.tales.lan:6443" }, nodes: three }).cluster.endpoint, "https://api.tales.lan:6443");
+    });
+
+    it("a single control plane keeps the first control plane as its default endpoint", () => {
+      assert.equal(parseStackConfig({ cluster: { name: "tales" }, nodes: [cp(1)] }).cluster.endpoint, "https://10.0.1.50:6443");
+      assert.equal(parseStackConfig({ cluster: { name: "tales", endpoint: "https://10.0.1.50:6443" }, nodes: [cp(1)] }).cluster.endpoint, "https://10.0.1.50:6443");
+    });
+
+    it("removeUnreachable accepts names the stack no longer has", () => {
+      assert.deepEqual(parseStackConfig({ cluster: { name: "tales", removeUnreachable: ["cp-4"] }, nodes: [cp(1)] }).cluster.removeUnreachable, ["cp-4"]);
+    });
   });
 
   it("accepts what the rules' opt-ins allow, and only with them", () => {

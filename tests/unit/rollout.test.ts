@@ -35,7 +35,9 @@ function bareMetal(cps: number, workers: number): Record<string, string> {
     ...Array.from({ length: cps }, (_, i) => node("controlplane", i + 1, `10.0.1.${11 + i}`)),
     ...Array.from({ length: workers }, (_, i) => node("worker", i + 1, `10.0.1.${101 + i}`)),
   ];
-  return { "talos-cluster:cluster": JSON.stringify({ name: "big" }), "talos-cluster:nodes": JSON.stringify(nodes) };
+  // Several control planes need an endpoint that is no node's own (config/endpoint-checks.ts).
+  const cluster = { name: "big", ...(cps > 1 ? { endpoint: "https://api.big.internal:6443" } : {}) };
+  return { "talos-cluster:cluster": JSON.stringify(cluster), "talos-cluster:nodes": JSON.stringify(nodes) };
 }
 
 /** The most node-dialling resources on any dependency path: how long creation takes, in Talos API calls. */
