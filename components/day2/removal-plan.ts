@@ -5,7 +5,7 @@
 // are not subset of control plane node ips"). The step keeps the member list it last saw in its
 // own state (stdout) and removes, on its update, every node that left the list. Pure: tests
 // compare the exact command lines and decisions.
-import { ClusterMembers, healthCommand, prelude, q, UpgradeNode } from "./upgrade-plan";
+import { ClusterMembers, prelude, q, UpgradeNode } from "./upgrade-plan";
 
 /** What the step prints last, and so keeps in its state: `cluster members: cp-1=10.0.1.11=controlplane ...`. */
 export const MEMBERS_RECORD = "cluster members: ";

@@ -4,7 +4,7 @@ import type { Node, StackConfig } from "../../config/schema";
 import { ClusterBootstrap } from "./cluster-bootstrap";
 import { ClusterConfig } from "./cluster-config";
 import { gateNodeConfigs, TalosRules, validationMode } from "./config-validation";
-import { ImageSchematic } from "./image-schematic";
+import { ImageSchematic, SchematicSpec, schematicId } from "./image-schematic";
 import { clusterPatches, etcdBackupAccessPatch, kernelArgsOf, nodePatch, toYaml, vipPatch } from "./patches";
 import { TalosNode } from "./talos-node";
 
@@ -81,11 +81,33 @@ export interface NodeTarget {
    * config in Talos's merge order (cluster-wide, role, node; see nodeKernelArgs), each once.
    */
   readonly kernelArgs: readonly string[];
+  /** The node's own installer and schematic, when its kernel args need one (ownSchematicSpec). Default: the cluster's. */
+  readonly installerImage?: string;
+  readonly schematicId?: string;
 }
 
 /** A node's configPatches: platform files, then its own derived patch, then its patch files. */
-export function nodeConfigPatches(node: Node, files: PatchFiles): string[] {
-  return [...(files.platform[node.platform] ?? []), toYaml(nodePatch(node)), ...(files.node[node.name] ?? [])];
+export function nodeConfigPatches(node: Node, files: PatchFiles, ownInstaller?: string): string[] {
+  return [
+    ...(files.platform[node.platform] ?? []),
+    toYaml(nodePatch(node)),
+    ...(files.node[node.name] ?? []),
+    // Last, so no layer's label shifts: a node with kernel args of its own installs its own image.
+    ...(ownInstaller ? [toYaml({ machine: { install: { image: ownInstaller } } })] : []),
+  ];
+}
+
+/**
+ * The image a node needs when its config layers add kernel args to the Image Factory ones:
+ * Talos takes kernel args from the image, not from machine.install.extraKernelArgs (the upgrade
+ * path of Talos 1.13+ passes none, systemd-boot always boots the UKI's own cmdline, and the
+ * field is deprecated since 1.12; siderolabs/talos v1.13.0 internal/app/lifecycle/lifecycle.go,
+ * bootloader/sdboot/sdboot.go), so such a node gets a schematic of its own that carries all of
+ * them. Undefined when the cluster's schematic already carries exactly its args.
+ */
+export function ownSchematicSpec(clusterSpec: SchematicSpec, nodeArgs: readonly string[]): SchematicSpec | undefined {
+  const same = nodeArgs.length === clusterSpec.extraKernelArgs.length && nodeArgs.every((a, i) => a === clusterSpec.extraKernelArgs[i]);
+  return same ? undefined : { extensions: clusterSpec.extensions, extraKernelArgs: [...nodeArgs] };
 }
 
 /**
@@ -181,16 +203,32 @@ export class TalosCluster extends pulumi.ComponentResource {
       { parent: this },
     );
 
+    // A node whose layers add kernel args gets its own schematic carrying them (ownSchematicSpec),
+    // one per distinct set, registered like the cluster's.
+    const clusterSpec: SchematicSpec = { extensions: imageFactory.extensions, extraKernelArgs: imageFactory.extraKernelArgs };
+    const kernelArgs = Object.fromEntries(nodes.map((n) => [n.name, nodeKernelArgs(imageFactory.extraKernelArgs, [...layers.all, ...layers[n.role]], nodeConfigPatches(n, args.patchFiles))]));
+    const ownSchematics = new Map<string, ImageSchematic>();
+    const imageOf = (n: Node): ImageSchematic | undefined => {
+      const spec = ownSchematicSpec(clusterSpec, kernelArgs[n.name]!);
+      if (!spec) return undefined;
+      const id = schematicId(spec);
+      if (!ownSchematics.has(id)) {
+        ownSchematics.set(id, new ImageSchematic(`${name}-image-${id.slice(0, 12)}`, { spec, talosVersion: cluster.talosVersion, factoryUrl: imageFactory.url, register: imageFactory.register, provider }, { parent: this }));
+      }
+      return ownSchematics.get(id);
+    };
+    const images = Object.fromEntries(nodes.map((n) => [n.name, imageOf(n)]));
+    const layersOf = (n: Node) => nodeConfigPatches(n, args.patchFiles, images[n.name]?.installerImage);
+
     // Each node's complete config; usable only once Talos validated every node's config
     // (configCheck) and the factory confirmed the schematic its installer names.
-    const rendered = Object.fromEntries(
-      nodes.map((node) => [node.name, this.machineConfigs.render(node.role, nodeConfigPatches(node, args.patchFiles))]),
-    );
+    const rendered = Object.fromEntries(nodes.map((node) => [node.name, this.machineConfigs.render(node.role, layersOf(node))]));
     this.nodeTargets = nodes.map((n) => ({
       name: n.name,
       address: n.address,
       role: n.role,
-      kernelArgs: nodeKernelArgs(imageFactory.extraKernelArgs, [...layers.all, ...layers[n.role]], nodeConfigPatches(n, args.patchFiles)),
+      kernelArgs: kernelArgs[n.name]!,
+      ...(images[n.name] ? { installerImage: images[n.name]!.installerImage, schematicId: images[n.name]!.id } : {}),
     }));
     const check = args.configCheck;
     const gate =
@@ -198,7 +236,7 @@ export class TalosCluster extends pulumi.ComponentResource {
       gateNodeConfigs({
         rules: check.rules,
         nodes: nodes.map((n) => {
-          const layers = nodeConfigPatches(n, args.patchFiles);
+          const layers = layersOf(n);
           return { name: n.name, role: n.role, mode: validationMode(n.platform), patches: layers.map((content, i) => ({ source: check.nodeLayers[n.name]?.[i] ?? `layer ${i + 1}`, content })) };
         }),
         rendered,
@@ -207,7 +245,7 @@ export class TalosCluster extends pulumi.ComponentResource {
       });
     this.nodeConfigs = gate?.configs ?? rendered;
     this.validatedConfigs = gate?.validated;
-    const gated = (config: pulumi.Output<string>) => pulumi.secret(pulumi.all([config, this.schematic.ready]).apply(([c]) => c));
+    const gated = (n: Node) => pulumi.secret(pulumi.all([this.nodeConfigs[n.name]!, this.schematic.ready, images[n.name]?.ready ?? ""]).apply(([c]) => c));
 
     const controlPlanes = nodes.filter((n) => n.role === "controlplane");
     const workers = nodes.filter((n) => n.role === "worker");
@@ -227,7 +265,7 @@ export class TalosCluster extends pulumi.ComponentResource {
     const machines = cluster.applyNodes ? args.machines?.(this.schematic, pulumi.all([this.schematic.ready, this.validatedConfigs ?? 0])) : undefined;
     // A machine created here boots with its config as user data, then gets it applied like any other.
     const applied = cluster.applyNodes ? nodes : [];
-    const hosts = Object.fromEntries(applied.map((n) => [n.name, args.infrastructure?.hostFor(n, gated(this.nodeConfigs[n.name]!))]));
+    const hosts = Object.fromEntries(applied.map((n) => [n.name, args.infrastructure?.hostFor(n, gated(n))]));
     this.nodes = applied.map(
       (node) =>
         new TalosNode(
@@ -235,12 +273,12 @@ export class TalosCluster extends pulumi.ComponentResource {
           {
             address: node.address,
             endpoint: args.infrastructure?.talosEndpoint,
-            machineConfiguration: gated(this.nodeConfigs[node.name]!),
+            machineConfiguration: gated(node),
             clientConfiguration: this.machineConfigs.clientConfiguration,
             timeout: cluster.talosApiTimeout,
             onDestroy: cluster.onDestroy,
             provider,
-            after: [...nodeAfter, ...(hosts[node.name]?.resources ?? []), ...(machines?.[node.name] ?? [])],
+            after: [...nodeAfter, ...(images[node.name]?.registration ?? []), ...(hosts[node.name]?.resources ?? []), ...(machines?.[node.name] ?? [])],
           },
           { parent: this },
         ),
