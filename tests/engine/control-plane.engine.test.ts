@@ -80,7 +80,12 @@ describe("engine: the test control plane (real Kubernetes components, kwok nodes
     const version = JSON.parse(cp.kubectl(["version", "-o", "json"]));
     assert.equal(version.serverVersion.gitVersion, "v1.37.0");
     assert.equal(version.clientVersion.gitVersion, "v1.37.0");
+    // A Node the helper did not add: kwok must leave it alone (no kubelet ever makes it Ready).
+    cp.kubectl(["create", "-f", "-"], JSON.stringify({ apiVersion: "v1", kind: "Node", metadata: { name: "stranger" } }));
     await Promise.all(NODES.map((n) => cp!.addNode(n)));
+    const stranger = JSON.parse(cp.kubectl(["get", "node", "stranger", "-o", "json"]));
+    assert.equal(stranger.status.conditions?.find((c: { type: string }) => c.type === "Ready")?.status, undefined, "kwok manages only the nodes added");
+    cp.kubectl(["delete", "node", "stranger"]);
     cp.kubectl(["label", "node", "worker-1", "worker-2", "node-role.kubernetes.io/worker="]);
     const nodes = JSON.parse(cp.kubectl(["get", "nodes", "-o", "json"])).items as {
       metadata: { name: string; labels: Record<string, string> };
@@ -105,8 +110,11 @@ describe("engine: the test control plane (real Kubernetes components, kwok nodes
   });
 
   it("drains a worker (evictions complete), uncordons it, deletes it", async () => {
+    const evicted = pods("app=web").find((p) => p.spec.nodeName === "worker-1")!.metadata.name;
     const out = cp!.kubectl(["drain", "worker-1", "--ignore-daemonsets", "--delete-emptydir-data", "--timeout=60s"]);
+    assert.match(out, new RegExp(`pod/${evicted} evicted`));
     assert.match(out, /node\/worker-1 drained/);
+    assert.ok(!pods("app=web").some((p) => p.metadata.name === evicted), "the evicted pod is deleted (kwok finishes it as a kubelet would)");
     const node = () => JSON.parse(cp!.kubectl(["get", "node", "worker-1", "-o", "json"]));
     assert.equal(node().spec.unschedulable, true);
     // The evicted pod is gone; its replacement cannot go to the cordoned worker-1.

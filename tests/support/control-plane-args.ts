@@ -161,7 +161,7 @@ current-context: ${context}
 `;
 }
 
-/** One line of --token-auth-file: token,user,uid,"group,..." */
+/** One line of --token-auth-file: token,user,uid[,"group,..."] (no group column without groups). */
 export interface TokenUser {
   readonly token: string;
   readonly user: string;
@@ -169,5 +169,5 @@ export interface TokenUser {
 }
 
 export function tokenFile(users: readonly TokenUser[]): string {
-  return users.map((u) => `${u.token},${u.user},${u.user},"${u.groups.join(",")}"`).join("\n") + "\n";
+  return users.map((u) => `${u.token},${u.user},${u.user}${u.groups.length ? `,"${u.groups.join(",")}"` : ""}`).join("\n") + "\n";
 }

@@ -161,11 +161,10 @@ export async function startControlPlane(opts: { name?: string } = {}): Promise<C
   // A test process that dies without stop() still takes its control plane with it.
   process.on("exit", killAll);
 
+  // SIGKILL at once: nothing here is kept, and kube-apiserver's graceful shutdown on SIGTERM
+  // takes seconds (it drains requests); waiting for every exit keeps the ports and dir free after.
   const stop = async () => {
     process.off("exit", killAll);
-    for (const c of [...components].reverse()) if (!c.exited) c.child.kill("SIGTERM");
-    const deadline = Date.now() + 10_000;
-    while (components.some((c) => !c.exited) && Date.now() < deadline) await delay(POLL_MS);
     killAll();
     while (components.some((c) => !c.exited)) await delay(POLL_MS / 10);
     fs.rmSync(dir, { recursive: true, force: true });
