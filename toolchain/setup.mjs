@@ -3,6 +3,12 @@
 //
 //   node toolchain/setup.mjs          # make everything present, print one line per step
 //   node toolchain/setup.mjs --check  # report what is missing, build nothing
+//   node toolchain/setup.mjs --test-tools       # also the test-only binaries (scripts/test.sh)
+//   node toolchain/setup.mjs --test-tools-only  # only the test-only binaries
+//
+// The test-only binaries (versions.json testTools: etcd, kube-apiserver, kube-controller-manager,
+// kube-scheduler, kubectl, kwok) are a real control plane for the tests, linked into .tools/test-bin;
+// the main command's setup never builds them, so its cold setup does not grow.
 //
 // Every version comes from toolchain/versions.json. Built binaries, generated SDKs and
 // schemas are cached under $TALOS_CLUSTER_CACHE (default ~/.cache/talos-cluster) and linked
@@ -18,7 +24,12 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const pins = JSON.parse(fs.readFileSync(path.join(root, "toolchain/versions.json"), "utf8"));
 const cacheRoot = process.env.TALOS_CLUSTER_CACHE || path.join(os.homedir(), ".cache", "talos-cluster");
 const toolsBin = path.join(root, ".tools", "bin");
+// The test-only binaries are linked apart, so that the main command (scripts/env.sh puts .tools/bin
+// first on PATH) never runs the tests' kubectl instead of the user's; scripts/test.sh adds this.
+const testToolsBin = path.join(root, ".tools", "test-bin");
 const checkOnly = process.argv.includes("--check");
+const testToolsOnly = process.argv.includes("--test-tools-only");
+const withTestTools = testToolsOnly || process.argv.includes("--test-tools");
 
 class StepError extends Error {}
 
@@ -64,9 +75,9 @@ function isExecutable(file) {
   }
 }
 
-function link(target, name) {
-  fs.mkdirSync(toolsBin, { recursive: true });
-  const at = path.join(toolsBin, name);
+function link(target, name, dir = toolsBin) {
+  fs.mkdirSync(dir, { recursive: true });
+  const at = path.join(dir, name);
   fs.rmSync(at, { force: true });
   fs.symlinkSync(target, at);
 }
@@ -145,7 +156,10 @@ function prepareLocalModule(spec, workDir) {
 }
 
 function goBuild(spec, workDir, output) {
-  const ldflags = ["-s", "-w", ...(spec.versionVars ?? []).map((v) => `-X ${v}=${spec.versionVarValue ?? spec.version}`)];
+  // versionVarValues: variables that each take their own value (Kubernetes' gitMajor, gitMinor, ...).
+  const values = { ...spec.wrapperModule?.versionVarValues, ...spec.versionVarValues };
+  const ldflags = ["-s", "-w", ...(spec.versionVars ?? []).map((v) => `-X ${v}=${spec.versionVarValue ?? spec.version}`),
+    ...Object.entries(values).map(([v, value]) => `-X ${v}=${value}`)];
   const args = ["build", "-trimpath", "-ldflags", ldflags.join(" "), "-o", output];
   if (spec.tags) args.push("-tags", spec.tags);
   args.push(spec.package);
@@ -160,21 +174,79 @@ function ensureBinary(spec) {
     link(installed, spec.binary);
     return `installed ${installed}`;
   }
+  const binDir = spec.wrapperModule ? testToolsBin : toolsBin;
   if (isExecutable(cached)) {
-    link(cached, spec.binary);
+    link(cached, spec.binary, binDir);
     return `cached ${origin(spec)}`;
   }
   if (checkOnly) throw new StepError(`${spec.binary} ${spec.version} is neither installed nor cached`);
-  const workDir = path.join(cacheRoot, "src", `${spec.binary}-${spec.version}`);
-  if (spec.localModule) prepareLocalModule(spec, workDir);
+  // A wrapper module is shared by every binary built from it (removed after the group), so the
+  // later builds reuse the first one's downloads and compiled packages.
+  let workDir = path.join(cacheRoot, "src", `${spec.binary}-${spec.version}`);
+  if (spec.wrapperModule) workDir = prepareWrapperModule(spec.wrapperModule);
+  else if (spec.localModule) prepareLocalModule(spec, workDir);
   else prepareModule(spec, workDir);
   const tmpOut = `${cached}.tmp`;
   fs.mkdirSync(path.dirname(cached), { recursive: true });
   goBuild(spec, workDir, tmpOut);
   fs.renameSync(tmpOut, cached); // only a complete build ever appears under the cached name
-  fs.rmSync(workDir, { recursive: true, force: true });
-  link(cached, spec.binary);
+  if (!spec.wrapperModule) fs.rmSync(workDir, { recursive: true, force: true });
+  link(cached, spec.binary, binDir);
   return `built ${origin(spec)}`;
+}
+
+/** Wrapper modules prepared by this run: work folder by wrapper, removed once the group is built. */
+const preparedWrappers = new Map();
+
+/**
+ * A module of ours that only requires pinned modules and builds their main packages
+ * (versions.json testTools.wrappers): go.mod from the pins, the staging replaces of
+ * wrapper.stagingOf turned into published versions, a tools.go importing every package built
+ * from it, then `go mod tidy`. Prepared once per run and shared by the binaries built from it.
+ */
+function prepareWrapperModule(wrapper) {
+  const key = createHash("sha256").update(JSON.stringify(wrapper)).digest("hex").slice(0, 10);
+  const workDir = path.join(cacheRoot, "src", `wrapper-${wrapper.name}-${key}`);
+  if (preparedWrappers.has(workDir)) return workDir;
+  fs.rmSync(workDir, { recursive: true, force: true });
+  fs.mkdirSync(workDir, { recursive: true });
+  run("go", ["mod", "init", wrapper.module], { cwd: workDir, env: goEnv() });
+  fs.writeFileSync(path.join(workDir, "tools.go"), toolsGo(wrapper.packages));
+  const replace = wrapper.stagingOf ? stagingReplaces(wrapper.stagingOf, wrapper.requires[wrapper.stagingOf], wrapper.stagingVersion) : {};
+  editGoMod(workDir, { requires: wrapper.requires, replace });
+  run("go", ["mod", "tidy"], { cwd: workDir, env: goEnv() });
+  preparedWrappers.set(workDir, wrapper);
+  return workDir;
+}
+
+/** A build-tagged file that imports the packages, so `go mod tidy` keeps what they need. */
+function toolsGo(packages) {
+  return `//go:build tools\n\n// Generated by toolchain/setup.mjs: the packages this wrapper module builds.\npackage tools\n\nimport (\n${packages.map((p) => `\t_ "${p}"\n`).join("")})\n`;
+}
+
+/**
+ * The `X => ./staging/src/X` replaces of a module's go.mod (module zips leave those folders
+ * out), each turned into the published module X at `version`.
+ */
+function stagingReplaces(module, moduleVersion, version) {
+  const info = JSON.parse(run("go", ["mod", "download", "-json", `${module}@${moduleVersion}`], { env: goEnv(), cwd: os.tmpdir() }));
+  if (info.Error) throw new StepError(`go mod download ${module}@${moduleVersion}: ${info.Error}`);
+  const replaces = {};
+  for (const line of fs.readFileSync(info.GoMod, "utf8").split("\n")) {
+    const m = /^\s*(?:replace\s+)?(\S+)\s+=>\s+\.\/staging\/src\/(\S+)\s*$/.exec(line);
+    if (m && m[1] === m[2]) replaces[m[1]] = `${m[1]}@${version}`;
+  }
+  if (!Object.keys(replaces).length) throw new StepError(`${module}@${moduleVersion} has no ./staging/src replaces in its go.mod`);
+  return replaces;
+}
+
+/** The test-only binaries, each carrying its whole wrapper module (part of its cache key). */
+function testToolSpecs() {
+  const { wrappers, binaries } = pins.testTools;
+  return Object.values(binaries).map((b) => {
+    const packages = Object.values(binaries).filter((o) => o.wrapper === b.wrapper).map((o) => o.package);
+    return { ...b, wrapperModule: { name: b.wrapper, ...wrappers[b.wrapper], packages } };
+  });
 }
 
 /**
@@ -239,8 +311,9 @@ function installPlugin(spec) {
 
 /** Where a binary comes from, for the setup log. */
 function origin(spec) {
-  if (!spec.localModule) return `${spec.module}@${spec.moduleVersion}`;
-  return Object.entries(spec.localModule.requires).map(([m, v]) => `${m}@${v}`).join(" + ");
+  const requires = spec.localModule?.requires ?? spec.wrapperModule?.requires;
+  if (!requires) return `${spec.module}@${spec.moduleVersion}`;
+  return `${spec.package} from ${Object.entries(requires).map(([m, v]) => `${m}@${v}`).join(" + ")}`;
 }
 
 /** Where a build of this spec is cached; our own sources added to a module are part of the key. */
@@ -248,8 +321,9 @@ function cachedBinary(spec) {
   const ours = [...Object.keys(spec.addFiles ?? {}), ...(spec.localModule ? filesUnder(spec.localModule.source) : [])];
   const hash = createHash("sha256").update(JSON.stringify(spec));
   for (const from of ours) hash.update(from).update(fs.readFileSync(path.join(root, from)));
-  const key = ours.length ? `-${hash.digest("hex").slice(0, 10)}` : "";
-  return path.join(cacheRoot, "bin", `${spec.binary}-${spec.version}-${spec.moduleVersion ?? "local"}${key}`, spec.binary);
+  const key = ours.length || spec.wrapperModule ? `-${hash.digest("hex").slice(0, 10)}` : "";
+  const from = spec.moduleVersion ?? (spec.wrapperModule ? "wrapper" : "local");
+  return path.join(cacheRoot, "bin", `${spec.binary}-${spec.version}-${from}${key}`, spec.binary);
 }
 
 function filesUnder(dir) {
@@ -397,16 +471,25 @@ function checkNode() {
 
 const started = Date.now();
 step("node", checkNode);
-step("package.json pins", checkPackageJson);
-const binaries = [pins.pulumi.cli, pins.pulumi.languageHost, pins.pulumi.languageHostOptions, pins.pulumi.sdkGenerator,
+const binaries = testToolsOnly ? [] : [pins.pulumi.cli, pins.pulumi.languageHost, pins.pulumi.languageHostOptions, pins.pulumi.sdkGenerator,
   ...Object.values(pins.providers), ...Object.values(pins.tools ?? {})].filter((b) => b && b.binary);
-const needsGo = binaries.some((b) => !findInstalled(b) && !isExecutable(cachedBinary(b)));
+const testBinaries = withTestTools ? testToolSpecs() : [];
+const needsGo = [...binaries, ...testBinaries].some((b) => !findInstalled(b) && !isExecutable(cachedBinary(b)));
 if (needsGo && !checkOnly) step("go toolchain", checkGo);
-for (const spec of binaries) step(spec.binary, () => ensureBinary(spec));
-step("language host beside pulumi", languageHostBesidePulumi);
-for (const [name, spec] of Object.entries(pins.providers)) {
-  if (spec.sdkDir) step(`${spec.npm} SDK`, () => ensureGeneratedSdk(name, spec));
+if (!testToolsOnly) {
+  step("package.json pins", checkPackageJson);
+  for (const spec of binaries) step(spec.binary, () => ensureBinary(spec));
+  step("language host beside pulumi", languageHostBesidePulumi);
+  for (const [name, spec] of Object.entries(pins.providers)) {
+    if (spec.sdkDir) step(`${spec.npm} SDK`, () => ensureGeneratedSdk(name, spec));
+  }
+  for (const spec of Object.values(pins.providers)) step(`plugin ${spec.plugin} ${spec.version}`, () => installPlugin(spec));
+  step("node_modules", ensureNodeModules);
 }
-for (const spec of Object.values(pins.providers)) step(`plugin ${spec.plugin} ${spec.version}`, () => installPlugin(spec));
-step("node_modules", ensureNodeModules);
+// Each wrapper module is its own step (its downloads and go mod tidy), so that every binary's
+// step shows that binary's own build time.
+const wrappersToPrepare = new Map(testBinaries.filter((b) => !isExecutable(cachedBinary(b))).map((b) => [b.wrapper, b.wrapperModule]));
+if (!checkOnly) for (const [name, wrapper] of wrappersToPrepare) step(`module ${name} (tests only)`, () => `${prepareWrapperModule(wrapper)}`);
+for (const spec of testBinaries) step(`${spec.binary} (tests only)`, () => ensureBinary(spec));
+for (const dir of preparedWrappers.keys()) fs.rmSync(dir, { recursive: true, force: true });
 console.log(`setup: done in ${((Date.now() - started) / 1000).toFixed(1)}s (cache ${cacheRoot})`);
