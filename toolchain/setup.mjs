@@ -296,8 +296,8 @@ function installPlugin(spec) {
   const installed = path.join(dir, spec.binary);
   const stamp = path.join(dir, ".talos-cluster-source");
   if (isExecutable(installed) && fs.existsSync(stamp) && fs.readFileSync(stamp, "utf8") === binary) return `up to date in ${path.relative(root, dir) || dir}`;
-  if (checkOnly) throw new StepError(`${spec.plugin} ${spec.version} is not installed in ${pulumiHome()}`);
   if (installed === binary) return `already the plugin cache's own (${dir})`;
+  if (checkOnly) throw new StepError(`${spec.plugin} ${spec.version} is not installed in ${pulumiHome()}`);
   // `pulumi plugin install --file` keeps a plugin already installed at that version, so a
   // rebuilt plugin (our own sources changed) would never reach the engine: remove it first.
   fs.rmSync(dir, { recursive: true, force: true });

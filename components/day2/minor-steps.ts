@@ -51,5 +51,5 @@ export function nodeAtStopCommands(node: UpgradeNode & NodeImage, stop: MinorSto
 export function minorStepsScript(nodes: readonly (UpgradeNode & NodeImage)[], stops: readonly MinorStop[], members: ClusterMembers, timeout: string): string {
   if (!stops.length) return `echo ${q("no Talos minor below the target: nothing to step through")}`;
   const ordered = upgradeOrder(nodes);
-  return [prelude(["talosctl", "kubectl"]), ...stops.flatMap((stop) => ordered.flatMap((node) => nodeAtStopCommands(node, stop, members, timeout)))].join("\n");
+  return [prelude(["talosctl", "kubectl"], true), ...stops.flatMap((stop) => ordered.flatMap((node) => nodeAtStopCommands(node, stop, members, timeout)))].join("\n");
 }

@@ -178,7 +178,7 @@ export function removalScript(current: readonly UpgradeNode[], unreachable: read
   const via = current.find((n) => n.role === "controlplane")!.address;
   const entries = (role: string) => current.filter((n) => n.role === role).map((n) => `${n.name}=${n.address}=${n.role}`);
   return [
-    prelude(["talosctl", "kubectl"]),
+    prelude(["talosctl", "kubectl"], true),
     READ_MEMBERS,
     `current=${q(` ${[...entries("controlplane"), ...entries("worker")].join(" ")} `)}`,
     `unreachable=${q(` ${unreachable.join(" ")} `)}`,

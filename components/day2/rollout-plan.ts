@@ -52,7 +52,7 @@ export function configApplyCommands(node: UpgradeNode, members: ClusterMembers, 
 /** The script a node's rollout step runs: the config from the secret environment to a private file, then apply and gate. */
 export function configRolloutScript(node: UpgradeNode, members: ClusterMembers, timeout: string): string {
   return [
-    prelude(["talosctl", "kubectl"]),
+    prelude(["talosctl", "kubectl"], true),
     `printf '%s' "$${MACHINECONFIG_ENV}" > "$work/machineconfig"`,
     ...configApplyCommands(node, members, timeout),
   ].join("\n");

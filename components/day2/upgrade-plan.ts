@@ -109,10 +109,11 @@ export const TALOSCTL_CHECK = [
 ].join("\n");
 
 /**
- * Checks the tools, then writes the configs to private temporary files that disappear with the
+ * Checks the tools (with `drainOwner`, that talosctl drains and uncordons by itself:
+ * TALOSCTL_CHECK), then writes the configs to private temporary files that disappear with the
  * script: they never appear on a command line, in `ps`, or in the logs.
  */
-export function prelude(tools: readonly ("talosctl" | "kubectl")[]): string {
+export function prelude(tools: readonly ("talosctl" | "kubectl")[], drainOwner = false): string {
   const checks = tools.map(
     (t) =>
       `command -v ${t} >/dev/null 2>&1 || { echo "${t} is not on PATH: install ${t === "talosctl" ? "talosctl (https://www.talos.dev/latest/talos-guides/install/talosctl/)" : "kubectl (https://kubernetes.io/docs/tasks/tools/)"} and run pulumi up again" >&2; exit 127; }`,
@@ -120,7 +121,7 @@ export function prelude(tools: readonly ("talosctl" | "kubectl")[]): string {
   return [
     "set -eu",
     ...checks,
-    ...(tools.includes("talosctl") ? [TALOSCTL_CHECK] : []),
+    ...(drainOwner ? [TALOSCTL_CHECK] : []),
     "umask 077",
     'work="$(mktemp -d)"',
     `trap 'rm -rf "$work"' EXIT`,
@@ -184,7 +185,7 @@ export function minorGuard(node: UpgradeNode, target: string): string[] {
  */
 export function osUpgradeScript(node: UpgradeNode, target: OsTarget): string {
   return [
-    prelude(["talosctl", "kubectl"]),
+    prelude(["talosctl", "kubectl"], true),
     readTag(node.address),
     `if ${atTargetCheck(node, target)}; then echo ${q(`${node.name} already runs ${target.installerImage}; skipped`)}; exit 0; fi`,
     ...minorGuard(node, target.talosVersion),
@@ -226,7 +227,7 @@ export function kubernetesUpgradeCommands(members: ClusterMembers, version: stri
 
 export function kubernetesUpgradeScript(members: ClusterMembers, version: string, timeout: string): string {
   return [
-    prelude(["talosctl", "kubectl"]),
+    prelude(["talosctl", "kubectl"], true),
     // Every kubelet already at the target: nothing to do.
     `if [ "$(kubectl get nodes -o jsonpath='{.items[*].status.nodeInfo.kubeletVersion}' | tr ' ' '\\n' | sort -u)" = "v${version}" ]; then echo ${q(`Kubernetes already at ${version}; skipped`)}; exit 0; fi`,
     ...kubernetesUpgradeCommands(members, version, timeout),

@@ -60,9 +60,9 @@ describe("add-ons: homelab (Cilium and prometheus-operator CRDs only, seed 000)"
     assert.deepEqual(namespaces.map((n) => inputsOf(n).metadata), [{ name: "cilium", labels: PRIVILEGED }]);
   });
 
-  it("orders kubeconfig -> day 2 (last rollout step) -> cluster ready -> CRDs -> Cilium", () => {
+  it("orders kubeconfig -> day 2 (last kernel-args step, after the rollout) -> cluster ready -> CRDs -> Cilium", () => {
     // the first health gate waits for the end of the day-2 chain, which waits for every apply
-    const ready = ["tales-cluster-kubeconfig", "tales-config-secrets", "talos-worker-1-rollout"];
+    const ready = ["tales-cluster-kubeconfig", "tales-config-secrets", "talos-worker-1-kernel-args"];
     const crds = recorder.named("tales-addons-prometheus-operator-crds-manifests");
     assert.deepEqual(crds.dependencies.map(shortName).sort(), ready);
     const cilium = recorder.named("tales-addons-cilium-release");
@@ -220,10 +220,10 @@ describe("add-ons: deepthought (Rook on the HDDs, Linkerd HA and Viz, Contour Ga
   it("orders kubeconfig -> CRDs -> Cilium -> healthy cluster -> Rook and Linkerd", () => {
     const deps = (name: string) => recorder.named(name).dependencies.map(shortName);
     // the first health gate (Talos only: etcd, API, nodes) carries the kubeconfig and the end of
-    // the day-2 chain (the last rollout step, after every apply, upgrade and rollout), then every
+    // the day-2 chain (the last kernel-args step, after every apply, upgrade and rollout), then every
     // data disk's one wipe (seed 003: Rook only gets clean disks)
     const wipes = ["deepthought-cp-1-wipe-sda", "deepthought-worker-1-wipe-sda", "deepthought-worker-1-wipe-sdb", "deepthought-worker-2-wipe-sda", "deepthought-worker-2-wipe-sdb"];
-    const ready = ["deepthought-cluster-kubeconfig", "deepthought-config-secrets", "deepthought-worker-2-rollout", ...wipes].sort();
+    const ready = ["deepthought-cluster-kubeconfig", "deepthought-config-secrets", "deepthought-worker-2-kernel-args", ...wipes].sort();
     for (const crds of ["deepthought-addons-gateway-api-crds-manifests", "deepthought-addons-prometheus-operator-crds-manifests"]) {
       assert.deepEqual(deps(crds).sort(), ready, crds);
     }

@@ -159,11 +159,12 @@ describe("Hetzner Cloud: the oxide stack (3 control planes + 2 workers)", () => 
 describe("Hetzner Cloud: scaling a pool", () => {
   const names = (recorder: Recorder) => recorder.resources.map((r) => `${r.type}::${r.name}`).sort();
 
-  it("lowering the workers from 3 to 2 removes only worker 3, whose apply resets it before its server goes", async () => {
+  it("lowering the workers from 3 to 2 removes only worker 3: the membership step takes it out before its apply and server go", async () => {
     const three = (await runProgram(hetznerConfig((h) => (h.pools[1].count = 3)), "scale")).recorder;
     const two = (await runProgram(hetznerConfig((h) => (h.pools[1].count = 2)), "scale")).recorder;
     const removed = names(three).filter((n) => !names(two).includes(n));
     assert.deepEqual(removed, [
+      "command:local:Command::oxide-worker-3-kernel-args",
       "command:local:Command::oxide-worker-3-rollout",
       "command:local:Command::oxide-worker-3-upgrade",
       "hcloud:index/server:Server::oxide-worker-3",
@@ -178,7 +179,10 @@ describe("Hetzner Cloud: scaling a pool", () => {
       const before = three.resources.find((b) => b.type === r.type && b.name === r.name)!;
       assert.deepEqual(r.inputs, before.inputs, r.name);
     }
-    for (const r of two.resources.filter(steps).filter((r) => !r.name.endsWith("-talos-minors"))) {
+    // the membership step's record lists the members (tests/unit/node-removal.test.ts)
+    assert.doesNotMatch(String(two.named("oxide-nodes-members").inputs.update), /oxide-worker-3/);
+    assert.match(String(three.named("oxide-nodes-members").inputs.update), /oxide-worker-3=10\.0\.1\.63=worker/);
+    for (const r of two.resources.filter(steps).filter((r) => !r.name.endsWith("-talos-minors") && !r.name.endsWith("-nodes-members"))) {
       const before = three.resources.find((b) => b.type === r.type && b.name === r.name)!;
       assert.equal(String(r.inputs.update), String(before.inputs.update).replaceAll(",10.0.1.63", ""), r.name);
     }

@@ -1,5 +1,6 @@
 // The whole program under mocks, with the committed example stacks' config.
 import assert from "node:assert/strict";
+import { schematicId } from "../../components/talos/image-schematic";
 import fs from "node:fs";
 import * as pulumi from "@pulumi/pulumi";
 import YAML from "yaml";
@@ -42,8 +43,9 @@ describe("program: homelab stack (seeds 000/001)", () => {
     assert.deepEqual(countByType(recorder), {
       "talos-cluster:talos:Cluster": 1,
       [T.provider]: 1,
-      "talos-cluster:talos:ImageSchematic": 1,
-      [T.schematic]: 1,
+      // the cluster's (the ISO) and the nodes' own, which also carries the Synology platform's vga=792
+      "talos-cluster:talos:ImageSchematic": 2,
+      [T.schematic]: 2,
       "talos-cluster:talos:ClusterConfig": 1,
       [T.secrets]: 1,
       "talos-cluster:talos:Node": 2,
@@ -59,14 +61,17 @@ describe("program: homelab stack (seeds 000/001)", () => {
       "talos-cluster:addons:Cilium": 1,
       "kubernetes:core/v1:Namespace": 1,
       "kubernetes:helm.sh/v3:Release": 1,
-      // day 2: the Talos minor steps, one upgrade step per node and one for Kubernetes
-      // (tests/unit/upgrades.test.ts), then one config rollout step per node (tests/unit/rollout.test.ts)
+      // day 2: the membership step (tests/unit/node-removal.test.ts), the Talos minor steps, one
+      // upgrade step per node and one for Kubernetes (tests/unit/upgrades.test.ts), one config
+      // rollout step per node (tests/unit/rollout.test.ts), one kernel-args step per node
+      "talos-cluster:day2:NodeRemoval": 1,
       "talos-cluster:day2:Upgrades": 1,
       "talos-cluster:day2:ConfigRollout": 1,
+      "talos-cluster:day2:KernelArgs": 1,
       // and the post-install `cilium status` check (tests/unit/gateway-addons.test.ts)
       "talos-cluster:addons:PostInstallChecks": 1,
-      // day-2 steps (one per node and kind, and the Talos minor steps), the `cilium status` check
-      "command:local:Command": 7,
+      // day-2 steps (one per node and kind, the membership and the Talos minor steps), the `cilium status` check
+      "command:local:Command": 10,
       // the VMM guests of the nodes' vm sections (tests/unit/synology.test.ts)
       "talos-cluster:synology:Vms": 1,
       "pulumi:providers:synology": 1,
@@ -147,6 +152,8 @@ describe("program: homelab stack (seeds 000/001)", () => {
         ...allLayer,
         ...synologyLayer,
         { machine: { network: { hostname }, install: { disk: "/dev/sda" } } },
+        // its kernel args (vga=792) in an image of its own: Talos takes them from the image
+        { machine: { install: { image: `factory.talos.dev/installer/${schematicId({ extensions: ["siderolabs/qemu-guest-agent"], extraKernelArgs: ["vga=792"] })}:v1.14.1` } } },
       ]);
     }
     assert.equal(recorder.invokesOf(T.getConfiguration).length, 4);
@@ -163,13 +170,14 @@ describe("program: homelab stack (seeds 000/001)", () => {
         node: address,
         endpoint: address,
         clientConfiguration: { caCertificate: "ca", clientCertificate: "crt", clientKey: "tales-config-secrets-client-key" },
-        machineConfigurationInput: `rendered ${role} config (9 patches, ${renderHash(nodeRender(name!).inputs)})`,
+        machineConfigurationInput: `rendered ${role} config (10 patches, ${renderHash(nodeRender(name!).inputs)})`,
         applyMode: "auto",
         onDestroy: { graceful: true, reset: true, reboot: false },
         timeouts: { create: "10m", update: "10m" },
       });
       // the schematic registration and the node's Synology VM (dependsOn), and the secrets its client configuration comes from
-      assert.deepEqual(apply.dependencies, [recorder.named(`tales-synology-${name}`).urn, recorder.named("tales-config-secrets").urn, schematic.urn].sort());
+      const own = recorder.named(`tales-image-${schematicId({ extensions: ["siderolabs/qemu-guest-agent"], extraKernelArgs: ["vga=792"] }).slice(0, 12)}-schematic`);
+      assert.deepEqual(apply.dependencies, [recorder.named(`tales-synology-${name}`).urn, recorder.named("tales-config-secrets").urn, schematic.urn, own.urn].sort());
       assert.deepEqual(apply.secretInputs, ["clientConfiguration", "machineConfigurationInput"]);
       assert.deepEqual([...new Set(apply.additionalSecretOutputs)].sort(), ["machineConfiguration", "machineConfigurationInput"]);
     }
@@ -237,7 +245,7 @@ describe("program: deepthought stack (seed 003, bare metal)", () => {
     assert.equal(recorder.ofType(T.bootstrap).length, 1);
     assert.equal(recorder.ofType(T.kubeconfig).length, 1);
     assert.equal(recorder.ofType(T.secrets).length, 1);
-    const core = recorder.resources.filter((r) => !r.name.startsWith("deepthought-addons") && !r.name.startsWith("deepthought-upgrades") && !r.name.startsWith("deepthought-rollout") && !r.name.startsWith("deepthought-disk-wipes") && r.type !== "command:local:Command");
+    const core = recorder.resources.filter((r) => !r.name.startsWith("deepthought-addons") && !r.name.startsWith("deepthought-upgrades") && !r.name.startsWith("deepthought-rollout") && !r.name.startsWith("deepthought-disk-wipes") && !r.name.startsWith("deepthought-nodes") && !r.name.startsWith("deepthought-kernel-args") && r.type !== "command:local:Command");
     assert.equal(core.length, 15);
   });
 
@@ -283,11 +291,11 @@ describe("program: deepthought stack (seed 003, bare metal)", () => {
     assert.deepEqual(step.secretInputs, ["environment"]);
   });
 
-  it("wipes after the node's apply and the last config rollout; the add-ons' first gate waits for every wipe", () => {
+  it("wipes after the node's apply and the last kernel-args step; the add-ons' first gate waits for every wipe", () => {
     const step = recorder.named("deepthought-worker-2-wipe-sda");
     const deps = step.dependencies.filter((d) => d.includes("ConfigurationApply") || d.includes("$command:local:Command::")).sort();
     // workers roll out one at a time, so the last batch is worker-2 alone
-    assert.deepEqual(deps, [recorder.named("deepthought-worker-2-apply").urn, recorder.named("deepthought-worker-2-rollout").urn].sort());
+    assert.deepEqual(deps, [recorder.named("deepthought-worker-2-apply").urn, recorder.named("deepthought-worker-2-kernel-args").urn].sort());
     const [ready] = recorder.invokesOf(T.getHealth);
     const wipes = wipeNames.map((n) => recorder.named(n).seq);
     assert.ok(ready!.seq > Math.max(...wipes), `health at ${ready!.seq}, wipes at ${wipes}`);
@@ -307,6 +315,8 @@ describe("program: variants of the homelab stack", () => {
       "talos-cluster:talos:Cluster",
       "talos-cluster:talos:ClusterConfig",
       "talos-cluster:talos:ImageSchematic",
+      "talos-cluster:talos:ImageSchematic",
+      T.schematic,
       T.schematic,
       T.secrets,
     ].sort());

@@ -8,6 +8,7 @@ import path from "node:path";
 import pins from "../../toolchain/versions.json";
 import { installerAt, minorStepsScript, minorStopsFor } from "../../components/day2/minor-steps";
 import { minorSequence, TALOS_MINORS, TALOS_NEWEST_PATCH } from "../../config/versions";
+import { schematicId } from "../../components/talos/image-schematic";
 import { kernelArgsOf } from "../../components/talos/patches";
 import { kernelArgsScript, recordInstalled } from "../../components/day2/kernel-args-plan";
 import { configRolloutScript } from "../../components/day2/rollout-plan";
@@ -66,7 +67,7 @@ describe("upgrade plan", () => {
 
   it("judges the node by its version and schematic; kernel args are not the upgrade step's business", () => {
     const lines = osUpgradeScript(nodes[1]!, target).split("\n");
-    const ours = lines.slice(prelude(["talosctl", "kubectl"]).split("\n").length);
+    const ours = lines.slice(prelude(["talosctl", "kubectl"], true).split("\n").length);
     assert.deepEqual(ours, [
       `tag="$(talosctl -n 10.0.1.11 version --short 2>/dev/null | sed -n 's/^[[:space:]]*Tag:[[:space:]]*//p' | tail -n 1)"`,
       `if [ "$tag" = 'v1.10.7' ] && talosctl -n 10.0.1.11 get extensions 2>/dev/null | grep -q 'abc'; then echo 'cp-1 already runs factory.talos.dev/installer/abc:v1.10.7; skipped'; exit 0; fi`,
@@ -77,7 +78,7 @@ describe("upgrade plan", () => {
 
   it("a kernel-args change power-cycles the node into the image it runs, checks /proc/cmdline, gates, then records", () => {
     const kt = { kernelArgs: ["vga=792"], installerImage: target.installerImage, timeout: "10m", members };
-    const ours = kernelArgsScript(nodes[1]!, kt).split("\n").slice(prelude(["talosctl", "kubectl"]).split("\n").length);
+    const ours = kernelArgsScript(nodes[1]!, kt).split("\n").slice(prelude(["talosctl", "kubectl"], true).split("\n").length);
     assert.deepEqual(ours, [
       `recorded="$(printf '%s\\n' "\${PULUMI_COMMAND_STDOUT:-}" | sed -n 's/^kernel args since a real boot: //p' | tail -n 1)"`,
       `if [ "$recorded" = '[vga=792]' ]; then echo 'cp-1 has had [vga=792] since a real boot; skipped'; echo 'kernel args since a real boot: [vga=792]'; exit 0; fi`,
@@ -167,7 +168,7 @@ describe("upgrades in the oxide stack (3 control planes + 2 workers)", () => {
       assert.deepEqual(update.split("\n").slice(-upgrade.length), upgrade);
       assert.equal(inputs(recorder.named(`${name}-kernel-args`)).update, kernelArgsScript({ name, address, role }, { kernelArgs: [], installerImage: image, timeout: "10m", members: oxideMembers }));
     }
-    assert.deepEqual(inputs(recorder.named("oxide-upgrades-kubernetes")).update!.split("\n").slice(-3), kubernetesUpgradeCommands(oxideMembers, "1.37.0", "10m"));
+    assert.ok(inputs(recorder.named("oxide-upgrades-kubernetes")).update!.endsWith(`\n${kubernetesUpgradeCommands(oxideMembers, "1.37.0", "10m").join("\n")}`));
     for (const s of upgradeSteps(recorder).filter((s) => s.name.endsWith("-upgrade"))) {
       assert.equal(inputs(s).create, `echo '${s.name.replace(/-upgrade$/, "")} ${image}: installed at creation, nothing to upgrade'`);
     }
@@ -236,11 +237,16 @@ describe("kernel-argument changes (seed 000's vga=792)", () => {
     nodes[1].patches = ["tests/fixtures/patches/kernel-args.yaml"];
     const after = (await runProgram({ ...config, "talos-cluster:nodes": JSON.stringify(nodes) }, "kernel")).recorder;
     const changed = [...upgradeSteps(after), ...kernelSteps(after)].filter((s) => JSON.stringify(s.inputs) !== JSON.stringify(homelab.named(s.name).inputs)).map((s) => s.name);
-    assert.deepEqual(changed, ["talos-worker-1-kernel-args"]);
+    // the node's own schematic carries its args (Talos takes them from the image): its upgrade
+    // step (and the minor steps, which name each node's installer) see a new image first
+    assert.deepEqual(changed, ["tales-upgrades-talos-minors", "talos-worker-1-upgrade", "talos-worker-1-kernel-args"]);
+    const own = `factory.talos.dev/installer/${schematicId({ extensions: ["siderolabs/qemu-guest-agent"], extraKernelArgs: ["vga=792", "mitigations=off"] })}:v1.14.1`;
+    assert.notEqual(own, "factory.talos.dev/installer/ce4c980550dd2ab1b17bbf2b08801c7eb59418eafe8f279833297925d67c7515:v1.14.1");
+    assert.ok(inputs(after.named("talos-worker-1-upgrade")).update!.includes(`upgrade --image ${own} --wait`));
     const step = after.named("talos-worker-1-kernel-args");
     const update = inputs(step).update!;
     assert.ok(update.includes(`if [ "$recorded" = '[vga=792 mitigations=off]' ]; then`));
-    assert.ok(update.includes("\ntalosctl -n 10.0.1.100 upgrade --image factory.talos.dev/installer/ce4c980550dd2ab1b17bbf2b08801c7eb59418eafe8f279833297925d67c7515:v1.14.1 --reboot-mode powercycle --wait --timeout=10m\n"));
+    assert.ok(update.includes(`\ntalosctl -n 10.0.1.100 upgrade --image ${own} --reboot-mode powercycle --wait --timeout=10m\n`));
     assert.ok(update.endsWith("\necho 'kernel args since a real boot: [vga=792 mitigations=off]'"));
     // the node holds its new config (its rollout step) before the power cycle
     assert.ok(step.dependencies.includes(after.named("talos-worker-1-rollout").urn) || step.dependencies.some((d) => d.endsWith("-kernel-args")));
@@ -441,7 +447,7 @@ describe("the upgrade command lines against the pinned talosctl", () => {
       removalScript([node], [], { ...settings, reset: false }, "10m").replace(/"\$addr"/g, "10.0.1.13"),
       destroyScript([node], settings, "10m"),
     ];
-    const lines = new Set(scripts.flatMap((s) => [...s.matchAll(/talosctl (-n [^|"'()\n]+?)(?: 2>\/dev\/null|;;|;|\n|$)/g)].map((m) => m[1]!.trim())));
+    const lines = new Set(scripts.flatMap((s) => [...s.matchAll(/talosctl (-n [^|"'()\n]+?)(?: 2>\/dev\/null|;;|;| \||\n|$)/g)].map((m) => m[1]!.trim())));
     lines.add('-n 10.0.1.11 apply-config --file machineconfig --mode=auto --dry-run');
     lines.add('-n 10.0.1.11 apply-config --file machineconfig --mode=no-reboot');
     lines.add('-n 10.0.1.11 apply-config --file machineconfig --mode=staged');
@@ -468,9 +474,10 @@ describe("the upgrade command lines against the pinned talosctl", () => {
       "-n 10.0.1.13 shutdown --wait --timeout=10m",
     ]);
     const home = fs.mkdtempSync(path.join(os.tmpdir(), "talos-cluster-talosctl-"));
+    fs.writeFileSync(path.join(home, "machineconfig"), "version: v1alpha1\n");
     try {
       for (const args of [...lines].map((l) => l.replace(/ 2>&1$/, "")).concat("-n 10.0.1.11 upgrade --image x --reboot-mode nope")) {
-        const r = spawnSync(bin, args.split(" "), { env: { HOME: home, TALOSCONFIG: path.join(home, "none") }, encoding: "utf8" });
+        const r = spawnSync(bin, args.split(" "), { cwd: home, env: { HOME: home, TALOSCONFIG: path.join(home, "none") }, encoding: "utf8" });
         const expected = args.endsWith("nope") ? 'invalid argument "nope" for "-m, --reboot-mode" flag: must be one of [default force powercycle]' : "error constructing client: failed to determine endpoints";
         assert.equal(r.stderr.trim().split("\n")[0], expected, args);
       }
