@@ -108,6 +108,18 @@ describe("engine: cluster.recoverFrom restores a snapshot through the real comma
     assert.deepEqual(Object.keys(back.summary.resourceChanges ?? {}), ["same"]);
   });
 
+  it("a new first control plane on the restored stack changes nothing: no update, no refusal, no call", async () => {
+    await stack.setConfig("lab:node", { value: "127.0.0.22" });
+    const result = await stack.up({ color: "never" });
+    assert.deepEqual(ran(), []);
+    assert.deepEqual(Object.keys(result.summary.resourceChanges ?? {}), ["same"]);
+    // a different snapshot is still refused with the new node in place
+    await stack.setConfig("lab:snapshot", { value: other });
+    await assert.rejects(stack.up({ color: "never" }), /refused: this stack already bootstrapped its cluster from a snapshot/);
+    assert.deepEqual(ran(), []);
+    await stack.setConfig("lab:snapshot", { value: snapshot });
+  });
+
   it("a new stack whose control plane already runs etcd is refused before the bootstrap", async () => {
     const second = await withStack("restore-again", other);
     await assert.rejects(second.up({ color: "never" }), /refused: 127\.0\.0\.21 already runs etcd, so this cluster is bootstrapped/);

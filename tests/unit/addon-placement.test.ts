@@ -232,7 +232,7 @@ describe("placement: refusals name the add-on, the count and the nodes", () => {
       cilium: { enabled: true, values: { hubble: { relay: { tolerations: all }, ui: { tolerations: all } } } },
       linkerd: { enabled: true, values: { tolerations: all } },
     };
-    const config = committedStackConfig("homelab", { "talos-cluster:addons": tolerated });
+    const config = committedStackConfig("homelab", { "talos-cluster:addons": tolerated, "talos-cluster:cluster": { endpoint: "https://api.tales.internal:6443" } });
     config["talos-cluster:nodes"] = JSON.stringify(nodes);
     delete config["talos-cluster:synology"];
     delete config["talos-cluster:synologyPassword"];

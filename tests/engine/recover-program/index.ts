@@ -8,7 +8,8 @@ import { recoverySource } from "./config/backup";
 const config = new pulumi.Config("lab");
 
 new EtcdRecovery("lab-recover", {
-  node: "127.0.0.21",
+  // Another address stands for a replaced first control plane (README, "Replacing the first control plane").
+  node: config.get("node") ?? "127.0.0.21",
   ...recoverySource(config.require("snapshot")),
   timeout: "1m",
   talosconfig: pulumi.secret("fake-talosconfig-SECRET-7f3a"),
