@@ -6,7 +6,7 @@ import { kubernetesUpgradeScript, membersOf, NodeImage, OsTarget, osUpgradeScrip
 
 export interface ClusterUpgradesArgs extends ClusterAccess {
   /** Every node, with its own image where it has one (NodeImage). Required. */
-  readonly nodes: readonly (UpgradeNode & NodeImage)[];
+  readonly nodes: readonly (UpgradeNode & NodeImage & { readonly kernelArgs?: readonly string[] })[];
   readonly talosVersion: string;
   readonly schematicId: string;
   readonly installerImage: string;
@@ -51,6 +51,8 @@ export class ClusterUpgrades extends pulumi.ComponentResource {
         talosVersion: args.talosVersion,
         schematicId: node.schematicId ?? args.schematicId,
         installerImage: node.installerImage ?? args.installerImage,
+        // a node with kernel args keeps them through the upgrade (OsTarget.legacy)
+        legacy: (node.kernelArgs ?? []).length > 0,
         timeout: args.timeout,
         members,
       };

@@ -56,7 +56,8 @@ export function cmdlineCheck(node: UpgradeNode, args: readonly string[]): string
  */
 export function kernelArgsScript(node: UpgradeNode, target: KernelArgsTarget): string {
   const args = `[${target.kernelArgs.join(" ")}]`;
-  const upgrade: OsTarget = { talosVersion: "", schematicId: "", installerImage: target.installerImage, timeout: target.timeout, members: target.members };
+  // legacy: the installer gets the active config's args (GRUB); the image carries them too (UKI)
+  const upgrade: OsTarget = { talosVersion: "", schematicId: "", installerImage: target.installerImage, legacy: target.kernelArgs.length > 0, timeout: target.timeout, members: target.members };
   // forfeit leadership (control planes) and the upgrade; the gates once the args are checked
   const gates = gateCommands(node, target.members, target.timeout);
   const commands = osUpgradeCommands(node, upgrade, "powercycle").slice(0, -gates.length);

@@ -27,10 +27,10 @@ export function minorStopsFor(target: string, installerImage: string): MinorStop
  * (seed 002's sequence: forfeit leadership, upgrade, health; Talos drains and uncordons); more than one minor
  * below it, or unreadable, the step fails before touching it.
  */
-export function nodeAtStopCommands(node: UpgradeNode & NodeImage, stop: MinorStop, members: ClusterMembers, timeout: string): string[] {
+export function nodeAtStopCommands(node: UpgradeNode & NodeImage & { readonly kernelArgs?: readonly string[] }, stop: MinorStop, members: ClusterMembers, timeout: string): string[] {
   // the node's own schematic at the stop's version, when it has one
   const installerImage = node.installerImage ? installerAt(node.installerImage, stop.version) : stop.installerImage;
-  const target = { talosVersion: stop.version, schematicId: "", installerImage, timeout, members };
+  const target = { talosVersion: stop.version, schematicId: "", installerImage, legacy: (node.kernelArgs ?? []).length > 0, timeout, members };
   return [
     readTag(node.address),
     `case "$tag" in v1.[0-9]*.[0-9]*) minor="\${tag#v1.}"; minor="\${minor%%.*}";; *) echo ${q(`${node.name}: cannot read the Talos version it runs (talosctl -n ${node.address} version), so it cannot be stepped to ${stop.version}`)} >&2; exit 1;; esac`,
@@ -48,7 +48,7 @@ export function nodeAtStopCommands(node: UpgradeNode & NodeImage, stop: MinorSto
  * node already at or past a stop's minor is left alone, so a bump within one minor, or a cluster
  * already at the minor below the target, runs only the version reads.
  */
-export function minorStepsScript(nodes: readonly (UpgradeNode & NodeImage)[], stops: readonly MinorStop[], members: ClusterMembers, timeout: string): string {
+export function minorStepsScript(nodes: readonly (UpgradeNode & NodeImage & { readonly kernelArgs?: readonly string[] })[], stops: readonly MinorStop[], members: ClusterMembers, timeout: string): string {
   if (!stops.length) return `echo ${q("no Talos minor below the target: nothing to step through")}`;
   const ordered = upgradeOrder(nodes);
   return [prelude(["talosctl", "kubectl"], true), ...stops.flatMap((stop) => ordered.flatMap((node) => nodeAtStopCommands(node, stop, members, timeout)))].join("\n");

@@ -36,6 +36,15 @@ export interface OsTarget {
   readonly talosVersion: string;
   readonly schematicId: string;
   readonly installerImage: string;
+  /**
+   * Install through Talos's legacy upgrade API (`talosctl upgrade --legacy`), which hands the
+   * installer the node's active machine.install.extraKernelArgs. The API of Talos 1.13+ passes
+   * none (siderolabs/talos v1.13.0 internal/app/lifecycle/lifecycle.go), so on a GRUB install
+   * whose config predates grubUseUKICmdline (every config of our 1.10-era generator) an upgrade
+   * would drop the node's kernel args. Talos still cordons, drains and uncordons the node itself
+   * on that path (v1alpha1_sequencer.go Upgrade). talosctl removes the flag in 1.18. Default: false.
+   */
+  readonly legacy?: boolean;
   /** How long each wait may take, e.g. 10m. */
   readonly timeout: string;
   /** Every node of the cluster, for the health gate after the upgrade. */
@@ -145,7 +154,7 @@ export type RebootMode = "default" | "powercycle";
  */
 export function osUpgradeCommands(node: UpgradeNode, target: OsTarget, rebootMode: RebootMode = "default"): string[] {
   const n = node.address;
-  const mode = rebootMode === "powercycle" ? " --reboot-mode powercycle" : "";
+  const mode = `${target.legacy ? " --legacy" : ""}${rebootMode === "powercycle" ? " --reboot-mode powercycle" : ""}`;
   return [
     ...(node.role === "controlplane" ? [`talosctl -n ${n} etcd forfeit-leadership`] : []),
     `talosctl -n ${n} upgrade --image ${target.installerImage}${mode} --wait --timeout=${target.timeout}`,

@@ -84,7 +84,7 @@ describe("upgrade plan", () => {
       `if [ "$recorded" = '[vga=792]' ]; then echo 'cp-1 has had [vga=792] since a real boot; skipped'; echo 'kernel args since a real boot: [vga=792]'; exit 0; fi`,
       `echo 'cp-1: kernel args '"\${recorded:-[unknown]}"' -> [vga=792]: reinstalling factory.talos.dev/installer/abc:v1.10.7 with a power cycle'`,
       "talosctl -n 10.0.1.11 etcd forfeit-leadership",
-      "talosctl -n 10.0.1.11 upgrade --image factory.talos.dev/installer/abc:v1.10.7 --reboot-mode powercycle --wait --timeout=10m",
+      "talosctl -n 10.0.1.11 upgrade --image factory.talos.dev/installer/abc:v1.10.7 --legacy --reboot-mode powercycle --wait --timeout=10m",
       `cmdline=" $(talosctl -n 10.0.1.11 read /proc/cmdline | tr '\\n' ' ') "`,
       `case "$cmdline" in *' vga=792 '*) ;; *) echo 'cp-1 booted without the kernel arg vga=792 (its /proc/cmdline:'"$cmdline"'): the install did not take it; on UEFI (systemd-boot) installs Talos takes kernel args from the Image Factory schematic, so set it in imageFactory.extraKernelArgs' >&2; exit 1;; esac`,
       health,
@@ -242,11 +242,11 @@ describe("kernel-argument changes (seed 000's vga=792)", () => {
     assert.deepEqual(changed, ["tales-upgrades-talos-minors", "talos-worker-1-upgrade", "talos-worker-1-kernel-args"]);
     const own = `factory.talos.dev/installer/${schematicId({ extensions: ["siderolabs/qemu-guest-agent"], extraKernelArgs: ["vga=792", "mitigations=off"] })}:v1.14.1`;
     assert.notEqual(own, "factory.talos.dev/installer/ce4c980550dd2ab1b17bbf2b08801c7eb59418eafe8f279833297925d67c7515:v1.14.1");
-    assert.ok(inputs(after.named("talos-worker-1-upgrade")).update!.includes(`upgrade --image ${own} --wait`));
+    assert.ok(inputs(after.named("talos-worker-1-upgrade")).update!.includes(`upgrade --image ${own} --legacy --wait`));
     const step = after.named("talos-worker-1-kernel-args");
     const update = inputs(step).update!;
     assert.ok(update.includes(`if [ "$recorded" = '[vga=792 mitigations=off]' ]; then`));
-    assert.ok(update.includes(`\ntalosctl -n 10.0.1.100 upgrade --image ${own} --reboot-mode powercycle --wait --timeout=10m\n`));
+    assert.ok(update.includes(`\ntalosctl -n 10.0.1.100 upgrade --image ${own} --legacy --reboot-mode powercycle --wait --timeout=10m\n`));
     assert.ok(update.endsWith("\necho 'kernel args since a real boot: [vga=792 mitigations=off]'"));
     // the node holds its new config (its rollout step) before the power cycle
     assert.ok(step.dependencies.includes(after.named("talos-worker-1-rollout").urn) || step.dependencies.some((d) => d.endsWith("-kernel-args")));
@@ -353,7 +353,7 @@ esac
       assert.deepEqual(r.log, [
         client,
         "talosctl -n 10.0.1.11 etcd forfeit-leadership",
-        `talosctl -n 10.0.1.11 upgrade --image ${image("v1.12.3")} --reboot-mode powercycle --wait --timeout=10m`,
+        `talosctl -n 10.0.1.11 upgrade --image ${image("v1.12.3")} --legacy --reboot-mode powercycle --wait --timeout=10m`,
         "talosctl -n 10.0.1.11 read /proc/cmdline",
         health,
       ]);
@@ -465,7 +465,7 @@ describe("the upgrade command lines against the pinned talosctl", () => {
       "-n 10.0.1.11 reset --graceful=false --reboot=false --wait --timeout=10m",
       "-n 10.0.1.11 upgrade --image factory.talos.dev/installer/abc:v1.10.9 --wait --timeout=10m",
       "-n 10.0.1.11 upgrade --image factory.talos.dev/installer/abc:v1.11.6 --wait --timeout=10m",
-      "-n 10.0.1.11 upgrade --image factory.talos.dev/installer/abc:v1.14.1 --reboot-mode powercycle --wait --timeout=10m",
+      "-n 10.0.1.11 upgrade --image factory.talos.dev/installer/abc:v1.14.1 --legacy --reboot-mode powercycle --wait --timeout=10m",
       "-n 10.0.1.11 upgrade --image factory.talos.dev/installer/abc:v1.14.1 --wait --timeout=10m",
       "-n 10.0.1.11 upgrade-k8s --to 1.37.1 2>&1",
       "-n 10.0.1.11 version --short",
