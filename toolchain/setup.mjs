@@ -313,7 +313,8 @@ function installPlugin(spec) {
 function origin(spec) {
   const requires = spec.localModule?.requires ?? spec.wrapperModule?.requires;
   if (!requires) return `${spec.module}@${spec.moduleVersion}`;
-  return `${spec.package} from ${Object.entries(requires).map(([m, v]) => `${m}@${v}`).join(" + ")}`;
+  const from = Object.entries(requires).map(([m, v]) => `${m}@${v}`).join(" + ");
+  return spec.wrapperModule ? `${spec.package} from ${from}` : from;
 }
 
 /** Where a build of this spec is cached; our own sources added to a module are part of the key. */
