@@ -228,7 +228,7 @@ export const REDACT_DATA = [
  */
 export function kubernetesUpgradeCommands(members: ClusterMembers, version: string, timeout: string): string[] {
   return [
-    `{ talosctl -n ${members.controlPlanes[0]} upgrade-k8s --to ${version} 2>&1; echo $? > "$work/upgrade-k8s.rc"; } | awk ${q(REDACT_DATA)}`,
+    `{ rc=0; talosctl -n ${members.controlPlanes[0]} upgrade-k8s --to ${version} 2>&1 || rc=$?; echo "$rc" > "$work/upgrade-k8s.rc"; } | awk ${q(REDACT_DATA)}`,
     `[ "$(cat "$work/upgrade-k8s.rc")" = 0 ] || { echo ${q(`talosctl upgrade-k8s --to ${version} failed (output above, Secret and ConfigMap data redacted)`)} >&2; exit 1; }`,
     healthCommand(members, timeout),
   ];

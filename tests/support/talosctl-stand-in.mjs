@@ -802,7 +802,10 @@ function cmdUpgradeK8s(state, { flags }) {
   if (t.nodes.length > 1) throw new CliError('command "upgrade-k8s" is not supported with multiple nodes');
   const cp = state.nodes[t.nodes[0]];
   perNode(state, t, () => undefined);
-  const nodes = Object.values(state.nodes).filter((n) => !n.maintenance && n.config);
+  // Upgrade discovers the nodes through Kubernetes, by their Node objects' addresses and role
+  // labels (pkg/cluster/kubernetes/talos_managed.go Upgrade, k8sClient.NodeIPs).
+  const known = new Set(kubectl(["get", "nodes", "-o", "jsonpath={.items[*].metadata.name}"]).split(/\s+/).filter(Boolean));
+  const nodes = Object.values(state.nodes).filter((n) => !n.maintenance && n.config && known.has(n.name));
   const cps = nodes.filter((n) => n.role === "controlplane");
   const imageOf = (img) => (img ?? "").split("@")[0].split(":").pop();
   const from = (flags.from ?? imageOf(configDoc(cp.config).v1alpha1?.cluster?.apiServer?.image)).replace(/^v/, "");

@@ -119,7 +119,7 @@ describe("upgrade plan", () => {
 
   it("upgrades Kubernetes through the first control plane, its output redacted on the way, then waits for health", () => {
     assert.deepEqual(kubernetesUpgradeCommands(members, "1.33.4", "10m"), [
-      `{ talosctl -n 10.0.1.11 upgrade-k8s --to 1.33.4 2>&1; echo $? > "$work/upgrade-k8s.rc"; } | awk '${REDACT_DATA}'`,
+      `{ rc=0; talosctl -n 10.0.1.11 upgrade-k8s --to 1.33.4 2>&1 || rc=$?; echo "$rc" > "$work/upgrade-k8s.rc"; } | awk '${REDACT_DATA}'`,
       `[ "$(cat "$work/upgrade-k8s.rc")" = 0 ] || { echo 'talosctl upgrade-k8s --to 1.33.4 failed (output above, Secret and ConfigMap data redacted)' >&2; exit 1; }`,
       health,
     ]);

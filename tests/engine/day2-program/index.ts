@@ -20,12 +20,21 @@ const members = config.requireObject<{ name: string; address: string; role: "con
 const allPatch = config.get("allPatch") ?? "machine: {}\n";
 /** Something else in every config, to change configs without kernel args. Default: 1. */
 const configRevision = config.get("configRevision") ?? "1";
+const kubernetesVersion = config.require("kubernetesVersion");
 
 // A node's complete config as the stand-in reads it: its role, the installer, the layer above.
 const machineConfig = (n: (typeof members)[number]) =>
   YAML.stringify({
     version: "v1alpha1",
-    machine: { type: n.role, install: { image: installerImage, extraKernelArgs: kernelArgsOf([allPatch]) }, network: { hostname: n.name }, nodeLabels: { "lab/revision": configRevision } },
+    machine: {
+      type: n.role,
+      install: { image: installerImage, extraKernelArgs: kernelArgsOf([allPatch]) },
+      network: { hostname: n.name },
+      nodeLabels: { "lab/revision": configRevision },
+      kubelet: { image: `ghcr.io/siderolabs/kubelet:v${kubernetesVersion}` },
+    },
+    // the bootstrap token upgrade-k8s syncs as a Secret (the test looks for it in the state)
+    cluster: { token: "lab7f3.0123456789abcdef", apiServer: { image: `registry.k8s.io/kube-apiserver:v${kubernetesVersion}` } },
   });
 const day2Nodes = members.map((n) => ({ ...n, kernelArgs: kernelArgsOf([allPatch]) }));
 const access = { timeout: "1m", talosconfig: config.requireSecret("talosconfig"), kubeconfig: config.requireSecret("kubeconfig") };
@@ -43,7 +52,7 @@ const upgrades = new ClusterUpgrades("lab-upgrades", {
   talosVersion,
   schematicId: schematic,
   installerImage,
-  kubernetesVersion: config.require("kubernetesVersion"),
+  kubernetesVersion,
   ...access,
   after: [removal.step],
 });
