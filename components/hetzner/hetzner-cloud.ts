@@ -31,9 +31,9 @@ export function networkZone(location: string): string {
 export class HetznerCloud extends pulumi.ComponentResource implements ClusterInfrastructure {
   public readonly endpoint: pulumi.Output<string>;
   public readonly talosEndpoint: pulumi.Output<string>;
-  public readonly patches: pulumi.Output<string>[];
+  public readonly patches: pulumi.Input<string>[];
   /** Platform patches for control planes only (etcd over the private network). */
-  public readonly controlplanePatches: pulumi.Output<string>[];
+  public readonly controlplanePatches: string[];
   public readonly loadBalancerIp: pulumi.Output<string>;
   private readonly args: HetznerCloudArgs;
   private readonly provider: hcloud.Provider;
@@ -96,8 +96,10 @@ export class HetznerCloud extends pulumi.ComponentResource implements ClusterInf
     this.loadBalancerIp = lb.ipv4;
     this.endpoint = pulumi.interpolate`https://${lb.ipv4}:${KUBE_API_PORT}`;
     this.talosEndpoint = lb.ipv4;
-    this.patches = [...hetznerPatches(settings).map((p) => pulumi.output(toYaml(p))), lb.ipv4.apply((ip) => toYaml(certSansPatch(ip)))];
-    this.controlplanePatches = hetznerControlPlanePatches(settings).map((p) => pulumi.output(toYaml(p)));
+    // Plain strings where they are known now, so every layer's kernel args reach the nodes'
+    // upgrade targets (TalosCluster nodeKernelArgs reads known layers); only the SANs wait for the address.
+    this.patches = [...hetznerPatches(settings).map((p) => toYaml(p)), lb.ipv4.apply((ip) => toYaml(certSansPatch(ip)))];
+    this.controlplanePatches = hetznerControlPlanePatches(settings).map((p) => toYaml(p));
     this.image =
       settings.image.snapshotId !== undefined
         ? pulumi.output(String(settings.image.snapshotId))

@@ -223,4 +223,13 @@ describe("engine: day 2 against a real Kubernetes control plane and simulated Ta
     assert.deepEqual(kubeNodes().names, ["cp-2", "cp-4", "cp-5"]);
     assert.deepEqual(kubeNodes().cordoned, []);
   });
+
+  it("never keeps a machine config, the talosconfig or the kubeconfig unencrypted in state", () => {
+    const raw = project.stateFile("day2");
+    const adminToken = cluster.kubeconfig.match(/token: (\S+)/)?.[1];
+    assert.ok(adminToken && adminToken.length > 8);
+    assert.ok(!raw.includes(adminToken!), "the kubeconfig's token");
+    assert.doesNotMatch(raw, /c3RhbmQtaW4=/, "the talosconfig's key");
+    assert.doesNotMatch(raw, /lab\/revision|0123456789abcdef/, "a machine config");
+  });
 });
