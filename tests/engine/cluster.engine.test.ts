@@ -79,6 +79,8 @@ describe("engine: secrets and machine configs rendered, no node touched", functi
       "talos-cluster:talos:Cluster",
       "talos-cluster:talos:ClusterConfig",
       "talos-cluster:talos:ImageSchematic",
+      // the nodes' own, carrying the Synology platform's vga=792 (components/talos/talos-cluster.ts ownSchematicSpec)
+      "talos-cluster:talos:ImageSchematic",
       "talos:machine/secrets:Secrets",
     ]);
   });
@@ -144,7 +146,7 @@ describe("engine: secrets and machine configs rendered, no node touched", functi
     const again = await stack.up({ color: "never" });
     const changes = again.summary.resourceChanges ?? {};
     assert.deepEqual(Object.keys(changes), ["same"], JSON.stringify(changes));
-    assert.equal(changes.same, 6);
+    assert.equal(changes.same, 7);
   });
 
   it("a Talos bump keeps the config contract: no resource changes, and every config differs only in machine.install.image", async () => {
@@ -182,7 +184,7 @@ describe("engine: secrets and machine configs rendered, no node touched", functi
   it("destroy removes every resource", async () => {
     const result = await stack.destroy({ color: "never" });
     assert.equal(result.summary.result, "succeeded");
-    assert.equal(result.summary.resourceChanges?.delete, 6);
+    assert.equal(result.summary.resourceChanges?.delete, 7);
     assert.deepEqual((await stack.exportStack()).deployment.resources ?? [], []);
   });
 });
@@ -229,9 +231,10 @@ describe("engine: homelab layout with every node on a closed loopback port", fun
 
   it("a preview now plans exactly the missing node steps", async () => {
     const preview = await first.preview({ color: "never" });
-    // 2 applies, bootstrap, kubeconfig, the Kubernetes provider built from that kubeconfig, and the
-    // 4 upgrade steps (Talos minor steps, 2 nodes, Kubernetes) and 2 rollout steps that wait for them
-    assert.deepEqual(preview.changeSummary, { create: 11, same: 12 });
+    // 2 applies, bootstrap, kubeconfig, the Kubernetes provider built from that kubeconfig, the
+    // membership step, 4 upgrade steps (Talos minor steps, 2 nodes, Kubernetes), 2 rollout steps
+    // and 2 kernel-args steps that wait for them; the stack's own outputs read for the removal guard
+    assert.deepEqual(preview.changeSummary, { create: 14, read: 1, same: 15 });
   });
 
   it("keeps private keys out of the state file", () => {
@@ -292,9 +295,11 @@ describe("engine: a preview of an existing cluster whose nodes are all unreachab
   });
 
   it("with nothing changed: finishes in seconds, plans no change, calls no health check", async () => {
-    // 2 enrollment applies, bootstrap, kubeconfig, 4 upgrade steps (Talos minor steps, 2 nodes,
-    // Kubernetes) and 2 rollout steps, the command and Kubernetes providers, and the 6 components around them
-    assert.equal(added, 18);
+    // 2 enrollment applies, bootstrap, kubeconfig, the membership step, 4 upgrade steps (Talos minor
+    // steps, 2 nodes, Kubernetes), 2 rollout and 2 kernel-args steps, the command and Kubernetes
+    // providers, the default provider of the stack's read of its own outputs (the removal guard),
+    // and the 8 components around them
+    assert.equal(added, 24);
     const preview = await timedPreview("unchanged");
     assert.deepEqual(Object.keys(preview.changeSummary), ["same"], preview.stdout);
   });
@@ -304,7 +309,7 @@ describe("engine: a preview of an existing cluster whose nodes are all unreachab
     settings.config["talos-cluster:cluster"].kubernetesVersion = next;
     fs.writeFileSync(file(), YAML.stringify(settings));
     const preview = await timedPreview(`Kubernetes ${next}`);
-    assert.deepEqual(preview.changeSummary, { same: 20, update: 3 }, preview.stdout);
+    assert.deepEqual(preview.changeSummary, { same: 26, update: 3 }, preview.stdout);
     const updated = [...preview.stdout.matchAll(/~ \S+: \(update\)\n\s+\[id=[^\]]*\]\n\s+\[urn=[^\]]*::([^\]:]+)\]/g)].map((m) => m[1]).sort();
     assert.deepEqual(updated, ["tales-upgrades-kubernetes", "talos-control-1-rollout", "talos-worker-1-rollout"], preview.stdout);
   });

@@ -153,6 +153,13 @@ export async function pretendCreated(project: EngineProject, stackName: string, 
         r.provider = `${providerUrn}::${ids.get(providerUrn)}`;
       }
     }
+    // A read (the stack's own outputs, components/day2/removal-guard.ts) has no goal to write:
+    // dependencies on it are dropped, and the next preview reads it again.
+    const present = new Set(resources.keys());
+    for (const r of resources.values()) {
+      r.dependencies = (r.dependencies ?? []).filter((d: string) => present.has(d));
+      r.propertyDependencies = Object.fromEntries(Object.entries((r.propertyDependencies ?? {}) as Record<string, string[]>).map(([k, ds]) => [k, ds.filter((d) => present.has(d))]));
+    }
     deployment.resources = ordered([...resources.values()]);
     await stack.importStack(exported);
   }
