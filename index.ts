@@ -11,7 +11,7 @@ import { NodeRemoval } from "./components/day2/node-removal";
 import { removalGuard } from "./components/day2/removal-guard";
 import { HetznerCloud } from "./components/hetzner/hetzner-cloud";
 import { imageName, SynologyVms } from "./components/synology/synology-vms";
-import { patchFileProblems, talosConfigCheck } from "./components/talos/config-validation";
+import { kernelArgProblems, patchFileProblems, talosConfigCheck } from "./components/talos/config-validation";
 import { DataDiskWipes } from "./components/talos/data-disk-wipes";
 import { TalosCluster } from "./components/talos/talos-cluster";
 import { recoverySource } from "./config/backup";
@@ -31,7 +31,7 @@ function load() {
     const patchFiles = readPatchFiles(path.join(__dirname), config);
     // Every patch file through Talos's own loader, before any resource exists.
     const sources = patchSources(path.join(__dirname), config);
-    const problems = patchFileProblems(talosRules, sources.files);
+    const problems = [...patchFileProblems(talosRules, sources.files), ...kernelArgProblems(sources.files)];
     if (problems.length) throw new StackConfigError(problems);
     return { config, patchFiles, sources };
   } catch (err) {

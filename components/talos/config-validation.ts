@@ -10,6 +10,7 @@
 import { execFileSync } from "node:child_process";
 import * as pulumi from "@pulumi/pulumi";
 import { HETZNER_PLATFORM } from "../../config/hetzner";
+import { kernelArgsOf } from "./patches";
 
 /** Talos's runtime mode for validation: installed from ISO/PXE (metal) or booted from a cloud image. */
 export type ValidationMode = "metal" | "cloud";
@@ -150,4 +151,22 @@ export function patchFileProblems(rules: TalosRules, files: readonly (SourcedPat
   return results.flatMap((r, i) =>
     r.valid ? [] : [`${r.source} (node${files[i]!.nodes.length === 1 ? "" : "s"} ${files[i]!.nodes.join(", ")}): Talos cannot load this patch: ${oneLine(r.message ?? "")}`],
   );
+}
+
+/** A kernel argument as the Image Factory's schematic YAML writes it unquoted (config/fields.ts kernelArg). */
+const PLAIN_KERNEL_ARG = /^[A-Za-z_][A-Za-z0-9_.,:=/+-]*$/;
+
+/**
+ * Kernel args in patch files that a schematic cannot carry: every node's args go into an Image
+ * Factory schematic of its own (talos-cluster.ts ownSchematicSpec), whose ID this program computes
+ * from YAML it writes unquoted, so an arg with spaces or quotes would name an image that does not
+ * exist. One line per file and arg, naming the nodes.
+ */
+export function kernelArgProblems(files: readonly (SourcedPatch & { readonly nodes: readonly string[] })[]): string[] {
+  return files.flatMap((f) => {
+    const args = kernelArgsOf([f.content]);
+    return args
+      .filter((a) => !PLAIN_KERNEL_ARG.test(a))
+      .map((a) => `${f.source} (node${f.nodes.length === 1 ? "" : "s"} ${f.nodes.join(", ")}): machine.install.extraKernelArgs ${JSON.stringify(a)} must be a plain kernel argument like vga=792 or net.ifnames=0 (no spaces or quotes): it goes into the node's Image Factory schematic`);
+  });
 }

@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { installMocks, valueOf } from "../support/mocks";
-import { CheckItem, CheckResult, gateNodeConfigs, patchFileProblems, rejectionReport, talosConfigCheck, TalosRules, validationMode } from "../../components/talos/config-validation";
+import { CheckItem, CheckResult, gateNodeConfigs, kernelArgProblems, patchFileProblems, rejectionReport, talosConfigCheck, TalosRules, validationMode } from "../../components/talos/config-validation";
 import { patchSources } from "../../config/patch-sources";
 import { parseStackConfig } from "../../config/schema";
 
@@ -111,5 +111,15 @@ describe("config validation gate", () => {
 
   it("a missing validator binary says how to get it", () => {
     assert.throws(() => talosConfigCheck("/nonexistent/talos-config-check").loadPatches([{ source: "x", content: "a: 1" }]), /not found: run `node toolchain\/setup\.mjs`/);
+  });
+
+  it("refuses, naming file and nodes, a kernel arg in a patch that a schematic cannot carry unquoted", () => {
+    const files = [
+      { source: "patches/all/30-args.yaml", nodes: ["cp-1", "w-1"], content: "machine:\n  install:\n    extraKernelArgs: [console=tty0, 'splash=\"a b\"']\n" },
+      { source: "patches/worker/10-ok.yaml", nodes: ["w-1"], content: "machine:\n  install:\n    extraKernelArgs: [vga=792, net.ifnames=0]\n" },
+    ];
+    assert.deepEqual(kernelArgProblems(files), [
+      'patches/all/30-args.yaml (nodes cp-1, w-1): machine.install.extraKernelArgs "splash=\\"a b\\"" must be a plain kernel argument like vga=792 or net.ifnames=0 (no spaces or quotes): it goes into the node\'s Image Factory schematic',
+    ]);
   });
 });
