@@ -224,6 +224,25 @@ describe("engine: day 2 against a real Kubernetes control plane and simulated Ta
     assert.deepEqual(kubeNodes().cordoned, []);
   });
 
+  it("a dead control plane named in removeUnreachable, replaced by cp-6, leaves etcd through a remaining control plane; the up completes", async () => {
+    await cluster.addNode(CP(6));
+    updateStandInState(state, (s) => {
+      s.nodes[CP(4).address]!.reachable = false;
+      s.nodes[CP(6).address] = { ...CP(6), version: "v1.14.2", schematic: VGA_SCHEMATIC, config: machineConfig({ role: "controlplane", kubernetesVersion: "1.36.2" }), reachable: true, staged: null, maintenance: false, boots: [] };
+      s.etcd.members.push({ id: memberIdOf("cp-6"), hostname: "cp-6", peerUrls: [`https://${CP(6).address}:2380`], clientUrls: [`https://${CP(6).address}:2379`], isLearner: false });
+    });
+    // etcd: cp-2, cp-4 (dead), cp-5, cp-6: 3 of 4 answer, a quorum
+    config.nodes = [CP(5), CP(2), CP(6)];
+    config.removeUnreachable = ["cp-4"];
+    await up();
+    const lines = calls();
+    assert.ok(!lines.some((l) => dialed(l) === CP(4).address), lines.join("\n"));
+    assert.ok(lines.some((l) => l.includes(`-n ${CP(5).address} etcd remove-member ${memberIdOf("cp-4")}`)), lines.join("\n"));
+    assert.deepEqual(etcdMembers(), ["cp-2", "cp-5", "cp-6"]);
+    assert.deepEqual(kubeNodes().names, ["cp-2", "cp-5", "cp-6"]);
+    assert.deepEqual(kubeNodes().cordoned, []);
+  });
+
   it("never keeps a machine config, the talosconfig or the kubeconfig unencrypted in state", () => {
     const raw = project.stateFile("day2");
     const adminToken = cluster.kubeconfig.match(/token: (\S+)/)?.[1];
