@@ -6,6 +6,7 @@ import fs from "node:fs";
 
 const APPLY = "talos:machine/configurationApply:ConfigurationApply";
 const SERVER = "hcloud:index/server:Server";
+const COMMAND = "command:local:Command";
 
 interface StateResource {
   readonly urn: string;
@@ -34,7 +35,13 @@ const machineOf = (r: StateResource) => {
 export function destroyImpact(exported: { deployment?: { resources?: StateResource[] } }): DestroyImpact {
   const resources = (exported.deployment?.resources ?? []).filter((r) => !r.delete);
   const applies = resources.filter((r) => r.type === APPLY);
-  const resets = (r: StateResource) => (r.inputs?.onDestroy as { reset?: unknown } | undefined)?.reset === true;
+  // Since the membership step (components/day2/node-removal.ts) resets the machines on a destroy
+  // (the applies keep theirs), its delete script decides, with the stack's current onDestroy;
+  // an older stack without that step resets through each apply's own onDestroy.
+  const members = resources.find((r) => r.type === COMMAND && r.urn.endsWith("-nodes-members"));
+  const script = members?.inputs?.delete;
+  const resets = (r: StateResource) =>
+    members ? typeof script === "string" && / reset --graceful=false /.test(script) : (r.inputs?.onDestroy as { reset?: unknown } | undefined)?.reset === true;
   return {
     reset: applies.filter(resets).map(machineOf),
     kept: applies.filter((r) => !resets(r)).map(machineOf),

@@ -8,6 +8,7 @@ import { createCipheriv, pbkdf2Sync, randomBytes } from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { destroyScript } from "../../components/day2/removal-plan";
 import { describeImpact, destroyImpact } from "../../ops/destroy-plan";
 import { DEMO_PASSPHRASE, demoPassphraseProblem, effectivePassphrase, refusalMessage, saltBelongsTo } from "../../ops/secrets-guard";
 
@@ -86,6 +87,15 @@ describe("destroy plan: machines reset", () => {
       "1 machine keeps its installation (onDestroy.reset false): worker-2.",
       "It deletes 1 Hetzner server: oxide-cp-1.",
     ]);
+  });
+
+  it("follows the membership step's delete script where the stack has one (it resets, the applies keep their machines)", () => {
+    const members = (script: string) => resource("command:local:Command", "tales-nodes-members", { delete: script });
+    const nodes = [resource(apply, "cp-1-apply", { node: "10.0.1.50", onDestroy: { graceful: true, reset: false, reboot: false } }), resource(apply, "worker-1-apply", { onDestroy: { graceful: true, reset: true, reboot: false } })];
+    const resetting = members(destroyScript([{ name: "cp-1", address: "10.0.1.50", role: "controlplane" }, { name: "worker-1", address: "10.0.1.61", role: "worker" }], { graceful: true, reset: true, reboot: false }, "10m"));
+    assert.deepEqual(destroyImpact({ deployment: { resources: [...nodes, resetting] } }), { reset: ["cp-1 (10.0.1.50)", "worker-1"], kept: [], servers: [] });
+    const keeping = members(destroyScript([], { graceful: true, reset: false, reboot: false }, "10m"));
+    assert.deepEqual(destroyImpact({ deployment: { resources: [...nodes, keeping] } }), { reset: [], kept: ["cp-1 (10.0.1.50)", "worker-1"], servers: [] });
   });
 
   it("says so when nothing is reset", () => {
