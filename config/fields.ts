@@ -136,9 +136,9 @@ export const extensionName = z.string().regex(/^[a-z0-9-]+\/[a-z0-9][a-z0-9._-]*
  * A kernel argument as the Image Factory stores it. Restricted to characters YAML never quotes
  * so the locally computed schematic ID matches the factory's.
  */
-export const kernelArg = z
-  .string()
-  .regex(/^[A-Za-z_][A-Za-z0-9_.,:=/+-]*$/, "must be a kernel argument like vga=792 or net.ifnames=0");
+/** A kernel argument the Image Factory's schematic YAML writes unquoted (components/talos/image-schematic.ts). */
+export const PLAIN_KERNEL_ARG = /^[A-Za-z_][A-Za-z0-9_.,:=/+-]*$/;
+export const kernelArg = z.string().regex(PLAIN_KERNEL_ARG, "must be a kernel argument like vga=792 or net.ifnames=0");
 
 /** A memory quantity in binary units, e.g. 512Mi or 1Gi. */
 export const memoryQuantity = z.string().regex(/^\d+(Ki|Mi|Gi)$/, "must be a memory quantity like 512Mi or 1Gi");

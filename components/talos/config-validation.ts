@@ -10,6 +10,7 @@
 import { execFileSync } from "node:child_process";
 import * as pulumi from "@pulumi/pulumi";
 import { HETZNER_PLATFORM } from "../../config/hetzner";
+import { PLAIN_KERNEL_ARG } from "../../config/fields";
 import { kernelArgsOf } from "./patches";
 
 /** Talos's runtime mode for validation: installed from ISO/PXE (metal) or booted from a cloud image. */
@@ -152,9 +153,6 @@ export function patchFileProblems(rules: TalosRules, files: readonly (SourcedPat
     r.valid ? [] : [`${r.source} (node${files[i]!.nodes.length === 1 ? "" : "s"} ${files[i]!.nodes.join(", ")}): Talos cannot load this patch: ${oneLine(r.message ?? "")}`],
   );
 }
-
-/** A kernel argument as the Image Factory's schematic YAML writes it unquoted (config/fields.ts kernelArg). */
-const PLAIN_KERNEL_ARG = /^[A-Za-z_][A-Za-z0-9_.,:=/+-]*$/;
 
 /**
  * Kernel args in patch files that a schematic cannot carry: every node's args go into an Image
