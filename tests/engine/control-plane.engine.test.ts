@@ -4,31 +4,12 @@
 // running pods on them, drain/uncordon/delete node completing, nothing left running after stop().
 import assert from "node:assert/strict";
 import fs from "node:fs";
-import { ControlPlane, KubeNode, startControlPlane } from "../support/control-plane";
+import { LAB_NODES, WEB_DEPLOYMENT } from "../support/lab-cluster";
+import { ControlPlane, startControlPlane } from "../support/control-plane";
 
-const NODES: KubeNode[] = [
-  { name: "cp-1", address: "127.0.0.21", role: "controlplane" },
-  { name: "cp-2", address: "127.0.0.22", role: "controlplane" },
-  { name: "cp-3", address: "127.0.0.23", role: "controlplane" },
-  { name: "worker-1", address: "127.0.0.31", role: "worker" },
-  { name: "worker-2", address: "127.0.0.32", role: "worker" },
-];
+const NODES = LAB_NODES;
 
-const WORKLOADS = `apiVersion: apps/v1
-kind: Deployment
-metadata: {name: web, namespace: default}
-spec:
-  replicas: 2
-  selector: {matchLabels: {app: web}}
-  template:
-    metadata: {labels: {app: web}}
-    spec:
-      # one per worker, so draining a worker has a pod to evict
-      nodeSelector: {node-role.kubernetes.io/worker: ""}
-      topologySpreadConstraints:
-      - {maxSkew: 1, topologyKey: kubernetes.io/hostname, whenUnsatisfiable: DoNotSchedule, labelSelector: {matchLabels: {app: web}}}
-      containers: [{name: web, image: registry.k8s.io/pause:3.10}]
----
+const WORKLOADS = `${WEB_DEPLOYMENT}---
 apiVersion: apps/v1
 kind: DaemonSet
 metadata: {name: agent, namespace: default}

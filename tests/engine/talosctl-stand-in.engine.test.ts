@@ -7,6 +7,7 @@ import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { LAB_NODES, WEB_DEPLOYMENT } from "../support/lab-cluster";
 import { ControlPlane, findBinaries, KubeNode, startControlPlane } from "../support/control-plane";
 import {
   injectFailure, installTalosctlStandIn, machineConfig, memberIdOf, readStandInState, SimulatedNode, standInCalls, updateStandInState,
@@ -15,31 +16,11 @@ import {
 
 const SCHEMATIC = "376567988ad370138ad8b2698212367b8edcb69b5fd68c80be1f2ec7d603b4ba";
 const NEW_SCHEMATIC = "ce4c980550dd2ab1b17bbf2b08801c7eb59418eafe8f279833297925d67c7515";
-const NODES: KubeNode[] = [
-  { name: "cp-1", address: "127.0.0.21", role: "controlplane" },
-  { name: "cp-2", address: "127.0.0.22", role: "controlplane" },
-  { name: "cp-3", address: "127.0.0.23", role: "controlplane" },
-  { name: "worker-1", address: "127.0.0.31", role: "worker" },
-  { name: "worker-2", address: "127.0.0.32", role: "worker" },
-];
+const NODES = LAB_NODES;
 const CPS = "127.0.0.21,127.0.0.22,127.0.0.23";
 const WORKERS = "127.0.0.31,127.0.0.32";
 
-const WEB = `apiVersion: apps/v1
-kind: Deployment
-metadata: {name: web, namespace: default}
-spec:
-  replicas: 2
-  selector: {matchLabels: {app: web}}
-  template:
-    metadata: {labels: {app: web}}
-    spec:
-      # one per worker, so each worker's drain has a pod to evict
-      nodeSelector: {node-role.kubernetes.io/worker: ""}
-      topologySpreadConstraints:
-      - {maxSkew: 1, topologyKey: kubernetes.io/hostname, whenUnsatisfiable: DoNotSchedule, labelSelector: {matchLabels: {app: web}}}
-      containers: [{name: web, image: registry.k8s.io/pause:3.10}]
-`;
+const WEB = WEB_DEPLOYMENT;
 
 interface Run { status: number | null; stdout: string; stderr: string }
 interface NodeJson {
