@@ -3,7 +3,7 @@
 // between, node by node, before the nodes' own upgrade steps move them to the target. Pure:
 // tests compare the exact command lines.
 import { minorStops, talosMinor } from "../../config/versions";
-import { ClusterMembers, NodeImage, osUpgradeCommands, prelude, q, readTag, UpgradeNode, upgradeOrder } from "./upgrade-plan";
+import { ClusterMembers, healthCommand, NodeImage, osUpgradeCommands, prelude, q, readTag, UpgradeNode, upgradeOrder } from "./upgrade-plan";
 
 /** One intermediate stop: every node below `minor` is upgraded to `version` with `installerImage`. */
 export interface MinorStop {
@@ -51,5 +51,11 @@ export function nodeAtStopCommands(node: UpgradeNode & NodeImage & { readonly ke
 export function minorStepsScript(nodes: readonly (UpgradeNode & NodeImage & { readonly kernelArgs?: readonly string[] })[], stops: readonly MinorStop[], members: ClusterMembers, timeout: string): string {
   if (!stops.length) return `echo ${q("no Talos minor below the target: nothing to step through")}`;
   const ordered = upgradeOrder(nodes);
-  return [prelude(["talosctl", "kubectl"], true), ...stops.flatMap((stop) => ordered.flatMap((node) => nodeAtStopCommands(node, stop, members, timeout)))].join("\n");
+  return [
+    prelude(["talosctl", "kubectl"], true),
+    // The whole cluster healthy first: a node enrolled in this same up is still installing when
+    // its apply returns, and its version cannot be read until it has joined.
+    healthCommand(members, timeout),
+    ...stops.flatMap((stop) => ordered.flatMap((node) => nodeAtStopCommands(node, stop, members, timeout))),
+  ].join("\n");
 }
