@@ -90,12 +90,12 @@ const cluster = new TalosCluster(config.cluster.name, {
 const bootstrap = cluster.bootstrap;
 // How every day-2 step reaches the cluster (components/day2/command-step.ts, ClusterAccess).
 const access = bootstrap && { timeout: config.cluster.talosApiTimeout, talosconfig: cluster.talosconfig, kubeconfig: bootstrap.kubeconfig };
-// The members the last up recorded (this stack's own `nodes` output): a removal etcd's quorum
-// cannot survive is refused here, at preview, before any step runs.
 // Every node as the day-2 steps see it; with Rook on, a node with data disks is a storage node,
 // whose gates also wait for Ceph's health.
 const storageNodes = new Set(config.addons.rookCeph.enabled ? config.nodes.filter((n) => n.dataDisks.length).map((n) => n.name) : []);
 const day2Nodes = cluster.nodeTargets.map((t) => ({ ...t, storage: storageNodes.has(t.name) }));
+// The members the last up recorded (this stack's own `nodes` output): a removal etcd's quorum
+// cannot survive is refused here, at preview, before any step runs.
 const removalChecked = bootstrap && removalGuard(config.nodes, config.cluster.removeUnreachable);
 const removal =
   bootstrap &&
