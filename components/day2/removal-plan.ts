@@ -5,7 +5,7 @@
 // are not subset of control plane node ips"). The step keeps the member list it last saw in its
 // own state (stdout) and removes, on its update, every node that left the list. Pure: tests
 // compare the exact command lines and decisions.
-import { ClusterMembers, prelude, q, UpgradeNode } from "./upgrade-plan";
+import { prelude, q, UpgradeNode } from "./upgrade-plan";
 
 /** What the step prints last, and so keeps in its state: `cluster members: cp-1=10.0.1.11=controlplane ...`. */
 export const MEMBERS_RECORD = "cluster members: ";
@@ -13,21 +13,6 @@ export const MEMBERS_RECORD = "cluster members: ";
 /** The record line of a member list, in config order. */
 export function membersRecord(nodes: readonly UpgradeNode[]): string {
   return `${MEMBERS_RECORD}${nodes.map((n) => `${n.name}=${n.address}=${n.role}`).join(" ")}`;
-}
-
-/** The members of a record line (the last one in `text`); undefined when there is none. */
-export function parseMembersRecord(text: string | undefined): UpgradeNode[] | undefined {
-  const line = (text ?? "").split("\n").filter((l) => l.startsWith(MEMBERS_RECORD)).pop();
-  if (line === undefined) return undefined;
-  return line
-    .slice(MEMBERS_RECORD.length)
-    .split(" ")
-    .filter(Boolean)
-    .map((entry) => {
-      const [name, address, role] = entry.split("=");
-      if (!name || !address || (role !== "controlplane" && role !== "worker")) throw new Error(`unreadable member record entry ${JSON.stringify(entry)}`);
-      return { name, address, role };
-    });
 }
 
 /** What removing a node does to the machine (the stack's cluster.onDestroy). */
@@ -45,8 +30,6 @@ export interface Removal {
   readonly node: UpgradeNode;
   /** Named in cluster.removeUnreachable: removed through the other control planes, never dialed. */
   readonly unreachable: boolean;
-  /** The members the health gate after this removal expects (the stack's nodes plus those still to go). */
-  readonly membersAfter: ClusterMembers;
 }
 
 const etcdQuorum = (members: number) => Math.floor(members / 2) + 1;
@@ -56,8 +39,7 @@ const sameMember = (a: UpgradeNode, b: UpgradeNode) => a.name === b.name && a.ad
 /**
  * The removals from `previous` to `current`, in order: workers first (no quorum at stake), then
  * unreachable control planes (they already count against etcd's quorum), then the reachable
- * ones, one at a time. Control planes that join in the same `up` (in `current`, not in
- * `previous`) are enrolled before the step runs, so they count as members.
+ * ones, one at a time (the order removalScript follows in shell, from the step's own record).
  */
 export function removalPlan(previous: readonly UpgradeNode[], current: readonly UpgradeNode[], unreachable: readonly string[]): Removal[] {
   const gone = previous.filter((n) => !current.some((c) => sameMember(c, n)));
@@ -67,17 +49,7 @@ export function removalPlan(previous: readonly UpgradeNode[], current: readonly 
     ...gone.filter((n) => n.role === "controlplane" && dead(n)),
     ...gone.filter((n) => n.role === "controlplane" && !dead(n)),
   ];
-  return ordered.map((node, i) => {
-    const still = [...current, ...ordered.slice(i + 1)];
-    return {
-      node,
-      unreachable: dead(node),
-      membersAfter: {
-        controlPlanes: still.filter((n) => n.role === "controlplane").map((n) => n.address),
-        workers: still.filter((n) => n.role === "worker").map((n) => n.address),
-      },
-    };
-  });
+  return ordered.map((node) => ({ node, unreachable: dead(node) }));
 }
 
 /**

@@ -7,7 +7,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { previousMembers, removalRefusal } from "../../components/day2/removal-guard";
-import { destroyScript, membersRecord, parseMembersRecord, removalPlan, removalProblems, removalScript } from "../../components/day2/removal-plan";
+import { destroyScript, membersRecord, removalPlan, removalProblems, removalScript } from "../../components/day2/removal-plan";
 import type { UpgradeNode } from "../../components/day2/upgrade-plan";
 
 const cp = (i: number): UpgradeNode => ({ name: `cp-${i}`, address: `10.0.1.1${i}`, role: "controlplane" });
@@ -15,22 +15,16 @@ const w = (i: number): UpgradeNode => ({ name: `w-${i}`, address: `10.0.1.6${i}`
 const GRACEFUL = { graceful: true, reset: true, reboot: false };
 
 describe("node removal plan", () => {
-  it("records members in config order and reads them back", () => {
-    const nodes = [cp(1), cp(2), w(1)];
-    assert.equal(membersRecord(nodes), "cluster members: cp-1=10.0.1.11=controlplane cp-2=10.0.1.12=controlplane w-1=10.0.1.61=worker");
-    assert.deepEqual(parseMembersRecord(`cp-1 removed\n${membersRecord(nodes)}`), nodes);
-    assert.equal(parseMembersRecord("nothing recorded"), undefined);
-    assert.throws(() => parseMembersRecord("cluster members: cp-1=10.0.1.11=boss"), /unreadable member record entry "cp-1=10.0.1.11=boss"/);
+  it("records members in config order", () => {
+    assert.equal(membersRecord([cp(1), cp(2), w(1)]), "cluster members: cp-1=10.0.1.11=controlplane cp-2=10.0.1.12=controlplane w-1=10.0.1.61=worker");
   });
 
-  it("removes workers first, then unreachable control planes, then the others, each gate expecting the nodes still there", () => {
+  it("removes workers first, then unreachable control planes, then the others", () => {
     const plan = removalPlan([cp(1), cp(2), cp(3), cp(4), cp(5), w(1), w(2)], [cp(1), cp(2), cp(3), w(1)], ["cp-5"]);
     assert.deepEqual(
       plan.map((r) => [r.node.name, r.unreachable]),
       [["w-2", false], ["cp-5", true], ["cp-4", false]],
     );
-    assert.deepEqual(plan[0]!.membersAfter, { controlPlanes: ["10.0.1.11", "10.0.1.12", "10.0.1.13", "10.0.1.15", "10.0.1.14"], workers: ["10.0.1.61"] });
-    assert.deepEqual(plan[2]!.membersAfter, { controlPlanes: ["10.0.1.11", "10.0.1.12", "10.0.1.13"], workers: ["10.0.1.61"] });
   });
 
   it("accepts removals etcd survives one at a time, joining control planes counted", () => {
@@ -86,7 +80,7 @@ if [ "$tool" = kubectl ]; then
     "get node") grep -qx "$3" "$STANDIN_DIR/nodes" && echo "node/$3"; exit 0;;
     "delete node") grep -vx "$3" "$STANDIN_DIR/nodes" > "$STANDIN_DIR/n.tmp"; mv "$STANDIN_DIR/n.tmp" "$STANDIN_DIR/nodes"; exit 0;;
   esac
-  exit 0
+  echo "kubectl stand-in: not expected here: $*" >&2; exit 1
 fi
 if [ "$1 $2" = "version --client" ]; then printf 'Client:\\n\\tTalos v1.13.0\\n'; exit 0; fi
 node="$2"; shift 2
@@ -97,6 +91,8 @@ case "$1 $2" in
   "etcd remove-member") host="$(awk -v id="$3" '$1 == id { print $2 }' "$STANDIN_DIR/etcd")"; leave "$host";;
   "etcd leave") leave "$name";;
   reset*) case "$*" in *--graceful=true*) leave "$name";; esac;;
+  health*|shutdown*) ;;
+  *) echo "talosctl stand-in: unknown command \"$1 $2\"" >&2; exit 1;;
 esac
 exit 0
 `;

@@ -284,7 +284,8 @@ describe("upgrade scripts against talosctl/kubectl stand-ins", () => {
   const STAND_IN = `#!/bin/sh
 tool="$(basename "$0")"
 printf '%s\\n' "$tool $*" >> "$STANDIN_DIR/log"
-[ "$tool" = talosctl ] || exit 0
+# none of these scripts may drain or cordon: kubectl has nothing to do here
+[ "$tool" = talosctl ] || { echo "kubectl stand-in: not expected here: $*" >&2; exit 1; }
 if [ "$1 $2" = "version --client" ]; then printf 'Client:\\n\\tTalos %s\\n' "$(cat "$STANDIN_DIR/client" 2>/dev/null || echo v1.13.0)"; exit 0; fi
 node="$2"; shift 2
 case "$1" in
@@ -293,6 +294,8 @@ case "$1" in
   read) cat "$STANDIN_DIR/$node.cmdline" 2>/dev/null;;
   upgrade) while [ $# -gt 0 ]; do [ "$1" = --image ] && img="$2"; [ "$1" = powercycle ] && cp "$STANDIN_DIR/$node.args" "$STANDIN_DIR/$node.cmdline" 2>/dev/null; shift; done
     printf '%s' "\${img##*:}" > "$STANDIN_DIR/$node.version"; s="\${img%:*}"; printf '%s' "\${s##*/}" > "$STANDIN_DIR/$node.schematic";;
+  etcd|health) ;;
+  *) echo "talosctl stand-in: unknown command \"$1\"" >&2; exit 1;;
 esac
 `;
 
