@@ -9,7 +9,9 @@ import { ConfigRollout } from "./components/day2/config-rollout";
 import { KernelArgs } from "./components/day2/kernel-args";
 import { NodeRemoval } from "./components/day2/node-removal";
 import { removalGuard } from "./components/day2/removal-guard";
+import { membersOf } from "./components/day2/upgrade-plan";
 import { HetznerCloud } from "./components/hetzner/hetzner-cloud";
+import { SynologyBootFromDisk } from "./components/synology/boot-from-disk";
 import { imageName, SynologyVms } from "./components/synology/synology-vms";
 import { kernelArgProblems, patchFileProblems, talosConfigCheck } from "./components/talos/config-validation";
 import { DataDiskWipes } from "./components/talos/data-disk-wipes";
@@ -54,6 +56,7 @@ const hetzner =
 
 // Synology: the VMM guests of the nodes with a vm section, booted from the cluster's ISO.
 const synology = config.synology;
+let vms: SynologyVms | undefined;
 const vmNodes = config.nodes.flatMap((n) => ("vm" in n && n.vm ? [{ name: n.name, role: n.role, address: n.address, vm: n.vm }] : []));
 
 const cluster = new TalosCluster(config.cluster.name, {
@@ -68,8 +71,8 @@ const cluster = new TalosCluster(config.cluster.name, {
   recoverFrom: config.cluster.recoverFrom === undefined ? undefined : recoverySource(config.cluster.recoverFrom),
   machines:
     synology &&
-    ((schematic, checked) =>
-      new SynologyVms(`${config.cluster.name}-synology`, {
+    ((schematic, checked, talosconfig) => {
+      vms = new SynologyVms(`${config.cluster.name}-synology`, {
         settings: synology,
         password: pulumi.secret(config.synologyPassword!),
         isoUrl: schematic.isoUrl,
@@ -79,8 +82,22 @@ const cluster = new TalosCluster(config.cluster.name, {
         maxUnavailableWorkers: config.cluster.rollout.maxUnavailableWorkers,
         timeout: config.cluster.talosApiTimeout,
         after: schematic.registration,
-      }).nodeAfter),
+        // A resized control plane: the next guest waits for etcd through Talos.
+        resizeGate: { talosconfig, members: membersOf(config.nodes) },
+      });
+      return vms.nodeAfter;
+    }),
 });
+// Once a VM node's config is applied, its guest boots from its disk (the ISO slots emptied):
+// before any day-2 step can power-cycle or upgrade it.
+const bootFromDisk =
+  vms &&
+  new SynologyBootFromDisk(`${config.cluster.name}-synology-boot`, {
+    provider: vms.provider,
+    guests: vms.guests,
+    // Addresses are unique (config/node-checks.ts): a VM node's TalosNode is the one at its address.
+    installed: Object.fromEntries(vmNodes.map((v) => [v.name, cluster.nodes.filter((n) => n.address === v.address).map((n) => n.apply)])),
+  });
 
 // Day 2, before anything else touches a running cluster: nodes that left the stack are taken out
 // first (no gate may count them), then Talos OS upgrades one node at a time, then Kubernetes,
@@ -106,7 +123,7 @@ const removal =
     settings: config.cluster.onDestroy,
     ...access,
     checked: removalChecked,
-    after: [bootstrap.kubeconfigResource, ...cluster.nodes.map((n) => n.apply)],
+    after: [bootstrap.kubeconfigResource, ...cluster.nodes.map((n) => n.apply), ...Object.values(bootFromDisk?.switches ?? {})],
   });
 const upgrades =
   removal &&

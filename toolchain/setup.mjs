@@ -366,12 +366,15 @@ function ensureGeneratedSdk(provider, spec) {
     if (checkOnly) throw new StepError(`the ${spec.npm} SDK is not generated yet`);
     generateSdk(spec, cacheDir);
   }
-  const stamp = fs.readFileSync(path.join(cacheDir, "package.json"), "utf8");
-  if (fs.existsSync(path.join(target, "package.json")) && fs.readFileSync(path.join(target, "package.json"), "utf8") === stamp) {
+  // The SDK's package.json is the same for every build of one plugin version, so the copy is
+  // stamped with the cache entry it came from: a rebuilt plugin (new schema) gets its new SDK.
+  const stampFile = path.join(target, ".generated-from");
+  if (fs.existsSync(stampFile) && fs.readFileSync(stampFile, "utf8") === cacheDir) {
     return `up to date ${spec.sdkDir}`;
   }
   fs.rmSync(target, { recursive: true, force: true });
   fs.cpSync(cacheDir, target, { recursive: true });
+  fs.writeFileSync(stampFile, cacheDir);
   return `copied to ${spec.sdkDir}`;
 }
 

@@ -1,7 +1,10 @@
+import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import * as synology from "@talos-cluster/synology";
 import type { SynologySettings, VmSettings } from "../../config/schema";
 import { rolloutBatches } from "../day2/rollout-plan";
+import type { ClusterMembers } from "../day2/upgrade-plan";
+import { resizeGateScripts } from "./resize-gate";
 
 /** A node that gets a VMM guest. */
 export interface VmNode {
@@ -33,6 +36,12 @@ export interface SynologyVmsArgs {
   readonly timeout: string;
   /** What must exist before the ISO is downloaded (the schematic's factory registration). Default: none. */
   readonly after?: readonly pulumi.Resource[];
+  /**
+   * The cluster's talosconfig and members: after a control plane's guest was resized, the next
+   * guest waits until Talos reports etcd (and the rest of the cluster) healthy again. Default:
+   * none, and a resized guest is only waited for on its Talos API port.
+   */
+  readonly resizeGate?: { readonly talosconfig: pulumi.Input<string>; readonly members: ClusterMembers };
 }
 
 /** The VMM image name of a Talos ISO: version and schematic, so a new one never overwrites the one guests boot. */
@@ -46,10 +55,11 @@ export function imageInputs(settings: SynologySettings, name: string, isoUrl: st
 }
 
 /**
- * A guest's inputs, with seed 001's settings where the API takes them: the ISO in the first
- * drive, autostart "last state" (autorun 1), one new disk, one NIC with the node's MAC. Pure.
+ * A guest's inputs, with seed 001's settings where the API takes them: the ISO (by its VMM image
+ * id) in the boot slot, autostart "last state" (autorun 1), one new disk, one NIC with the node's
+ * MAC. Pure.
  */
-export function guestInputs(node: VmNode, settings: SynologySettings, image: string, ready: { port: number; timeout: string }): synology.vmm.GuestArgs {
+export function guestInputs(node: VmNode, settings: SynologySettings, imageId: pulumi.Input<string>, ready: { port: number; timeout: string }): synology.vmm.GuestArgs {
   return {
     name: node.name,
     storageName: settings.storage,
@@ -58,7 +68,7 @@ export function guestInputs(node: VmNode, settings: SynologySettings, image: str
     diskGiB: node.vm.diskGiB,
     vcpus: node.vm.vcpus,
     memoryMiB: node.vm.memoryMiB,
-    imageName: image,
+    imageId,
     autorun: 1,
     description: `Talos ${node.role} ${node.name} (talos-cluster)`,
     readyAddress: `${node.address}:${ready.port}`,
@@ -95,6 +105,8 @@ export class SynologyVms extends pulumi.ComponentResource {
   public readonly guests: Readonly<Record<string, synology.vmm.Guest>>;
   /** By node name, what the node's config apply waits for: its guest, powered on. */
   public readonly nodeAfter: Readonly<Record<string, readonly pulumi.Resource[]>>;
+  /** The control planes' resize gates (none without resizeGate). */
+  public readonly resizeGates: readonly command.local.Command[];
 
   constructor(name: string, args: SynologyVmsArgs, opts?: pulumi.ComponentResourceOptions) {
     super("talos-cluster:synology:Vms", name, {}, opts);
@@ -112,16 +124,41 @@ export class SynologyVms extends pulumi.ComponentResource {
     const order = guestOrder(args.nodes, args.maxUnavailableWorkers);
     const ready = { port: args.readyPort ?? 50000, timeout: args.timeout };
     const guests: Record<string, synology.vmm.Guest> = {};
+    // What the next batch waits for, by node: its guest, and a control plane's resize gate.
+    const done: Record<string, pulumi.Resource[]> = {};
+    const gates: command.local.Command[] = [];
     // rolloutBatches lists every node once, earlier batches first, so each guest's predecessors exist.
     for (const node of rolloutBatches(args.nodes, args.maxUnavailableWorkers).flat()) {
-      guests[node.name] = new synology.vmm.Guest(`${name}-${node.name}`, guestInputs(node, s, args.imageName, ready), {
+      const guest = new synology.vmm.Guest(`${name}-${node.name}`, guestInputs(node, s, this.image.imageId, ready), {
         parent: this,
         provider: this.provider,
-        dependsOn: [this.image, ...order[node.name]!.map((n) => guests[n]!)],
+        dependsOn: [this.image, ...order[node.name]!.flatMap((n) => done[n]!)],
         deleteBeforeReplace: true,
+        // The ISO only matters until the node is installed (SynologyBootFromDisk); a new Talos
+        // version reaches a running node by upgrade, so a new image never touches an old guest.
+        ignoreChanges: ["imageId"],
       });
+      guests[node.name] = guest;
+      done[node.name] = [guest];
+      if (args.resizeGate && node.role === "controlplane") {
+        const scripts = resizeGateScripts(node, args.resizeGate.members, args.timeout);
+        const gate = new command.local.Command(
+          `${name}-${node.name}-resized`,
+          {
+            create: scripts.create,
+            update: scripts.update,
+            // The sizing is what makes a change run the gate (update); the talosconfig only reaches it here.
+            environment: pulumi.secret({ ...scripts.environment, TALOS_CLUSTER_TALOSCONFIG: args.resizeGate.talosconfig, TALOS_CLUSTER_KUBECONFIG: "" }),
+            interpreter: ["/bin/sh", "-c"],
+          },
+          { parent: this, dependsOn: [guest], additionalSecretOutputs: ["stdout", "stderr"] },
+        );
+        gates.push(gate);
+        done[node.name] = [guest, gate];
+      }
     }
     this.guests = guests;
+    this.resizeGates = gates;
     this.nodeAfter = Object.fromEntries(Object.entries(guests).map(([n, g]) => [n, [g]]));
     this.registerOutputs({});
   }

@@ -63,10 +63,11 @@ export interface TalosClusterArgs {
   /**
    * Creates the machines the nodes run on (the Synology VMs boot the schematic's ISO); `checked`
    * resolves once the factory confirmed the schematic and Talos validated every node's config,
-   * and fails otherwise, so no machine is made for a config that would be refused. Returns, by
-   * node name, what the node's apply waits for. Default: none (the machines exist already).
+   * and fails otherwise, so no machine is made for a config that would be refused; `talosconfig`
+   * is the cluster's (for gates that ask Talos). Returns, by node name, what the node's apply
+   * waits for. Default: none (the machines exist already).
    */
-  readonly machines?: (schematic: ImageSchematic, checked: pulumi.Output<unknown>) => Readonly<Record<string, readonly pulumi.Resource[]>>;
+  readonly machines?: (schematic: ImageSchematic, checked: pulumi.Output<unknown>, talosconfig: pulumi.Output<string>) => Readonly<Record<string, readonly pulumi.Resource[]>>;
   /** Bootstrap from this etcd snapshot (absolute path, SHA-256 read at the edge). Default: an empty etcd. */
   readonly recoverFrom?: { readonly snapshotPath: string; readonly sha256: string };
 }
@@ -262,7 +263,7 @@ export class TalosCluster extends pulumi.ComponentResource {
     );
 
     const nodeAfter = this.schematic.registration;
-    const machines = cluster.applyNodes ? args.machines?.(this.schematic, pulumi.all([this.schematic.ready, this.validatedConfigs ?? 0])) : undefined;
+    const machines = cluster.applyNodes ? args.machines?.(this.schematic, pulumi.all([this.schematic.ready, this.validatedConfigs ?? 0]), this.talosconfig) : undefined;
     // A machine created here boots with its config as user data, then gets it applied like any other.
     const applied = cluster.applyNodes ? nodes : [];
     const hosts = Object.fromEntries(applied.map((n) => [n.name, args.infrastructure?.hostFor(n, gated(n))]));

@@ -1,8 +1,10 @@
 // The Synology VMs of a stack config, exactly as the program builds them (same config parsing,
 // same component), without the Talos resources: no node is dialled and no factory is called.
 // The ISO URL points at the fake DSM, which also stands in for the Image Factory's download.
+import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import * as synology from "@talos-cluster/synology";
+import { SynologyBootFromDisk } from "./components/synology/boot-from-disk";
 import { guestInputs, imageInputs, imageName, SynologyVms } from "./components/synology/synology-vms";
 import { isoUrl, schematicId } from "./components/talos/image-schematic";
 import { parseStackConfig, projectConfig, StackConfigError } from "./config/schema";
@@ -58,5 +60,27 @@ const vms =
       })
     : undefined;
 
+// The stand-in for each node's config apply (the install): it tells the test's loopback listener
+// (synology-test:installUrl) that the node is installed, so the test sees when the ISO slots are
+// emptied relative to the install. Then the program's own SynologyBootFromDisk, as index.ts wires it.
+const installUrl = new pulumi.Config("synology-test").get("installUrl");
+const installed =
+  vms &&
+  installUrl &&
+  Object.fromEntries(
+    Object.entries(vms.guests).map(([node, guest]) => [
+      node,
+      [
+        new command.local.Command(
+          `${node}-apply-stand-in`,
+          { create: `node -e 'require("http").get(process.argv[1], (r) => r.resume().on("end", () => process.exit(r.statusCode === 200 ? 0 : 1)))' ${installUrl}/${node}` },
+          { dependsOn: [guest] },
+        ),
+      ],
+    ]),
+  );
+const boot = vms && installed && new SynologyBootFromDisk(`${config.cluster.name}-synology-boot`, { provider: vms.provider, guests: vms.guests, installed });
+
+export const bootSwitches = boot && Object.keys(boot.switches);
 export const guestIds = vms && Object.fromEntries(Object.entries(vms.guests).map(([n, g]) => [n, g.guestId]));
 export const imageId = vms?.image.imageId;

@@ -54,7 +54,7 @@ var fileStationErrors = map[int]string{
 	417:  "input/output error",
 	418:  "illegal name or path",
 	421:  "device or resource busy",
-	1800: "the uploaded size does not match Content-Length",
+	1800: "the request has no Content-Length, or the uploaded size does not match it",
 	1801: "no data received from the client for too long",
 	1802: "no filename in the last part of the file content",
 	1803: "upload connection cancelled",

@@ -24,7 +24,8 @@ var Version = "0.0.0-dev"
 // NpmPackage is the name of the generated Node.js SDK (package.json: file:sdks/synology).
 const NpmPackage = "@talos-cluster/synology"
 
-// Provider returns the `synology` provider: synology:vmm:Image and synology:vmm:Guest.
+// Provider returns the `synology` provider: synology:vmm:Image, synology:vmm:Guest and
+// synology:vmm:BootFromDisk.
 func Provider() p.Provider {
 	return infer.Provider(infer.Options{
 		Metadata: schema.Metadata{
@@ -35,6 +36,7 @@ func Provider() p.Provider {
 		Resources: []infer.InferredResource{
 			infer.Resource(&Image{}),
 			infer.Resource(&Guest{}),
+			infer.Resource(&BootFromDisk{}),
 		},
 		Config:    infer.Config(&Config{}),
 		ModuleMap: map[tokens.ModuleName]tokens.ModuleName{"synology": "vmm"},
