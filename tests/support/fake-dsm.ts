@@ -30,7 +30,7 @@
 // |                                          |   device_name, logintype, timezone (GS LG L11-24; VE CLI L68-82 v3 format=sid)                           |     |
 // | SYNO.API.Auth logout (1-7)               | O session                                                                                                 | —   |
 // | FileStation.Upload upload (2-3)          | R path; O create_parents, overwrite (GS FU L10-15; N4 FS L1146-1150), O size (N4 U L104-106); file part    | 1800 no/mismatched Content-Length (GS E L97), 1802 no file part last, 1805/414 exists, 416 full |
-// |                                          |   last with a filename (GS PC L305, L321 sets Content-Length; N4 U L113-115)                               |     |
+// |                                          |   last with a filename (GS E L99 code 1802; N4 U L113-115); GS PC L321 and N4 U L115 send Content-Length  |     |
 // | FileStation.Delete delete (1-2)          | R path (one path or JSON array); O recursive, search_taskid (N4 FS L1765-1810; VE CLI L195-203)           | 408 no such file |
 // | V.API.Storage list (1)                   | none (GS S L8-21; N4 V L188-204)                                                                          | —   |
 // | V.API.Network list (1)                   | none (GS N L3-10; N4 V L169-186)                                                                          | —   |
@@ -229,6 +229,14 @@ const METHODS: Record<string, MethodSpec> = {
   "SYNO.Virtualization.Guest create": spec([1, 2], ...INTERNAL_CREATE),
 };
 
+/** The accepted parameters as text, one line per API method, to print next to a recorded transcript. */
+export function methodTable(): string[] {
+  return Object.entries(METHODS).map(([key, s]) => {
+    const need = (x: Param) => (x.need === "R" ? "R" : x.need === "O" ? "O" : `1of(${x.need})`);
+    return `${key.replace(/@\d$/, "")} v${s.versions[0]}-${s.versions[1]}: ${s.params.map((x) => `${need(x)} ${x.name}`).join(", ") || "(none)"}`;
+  });
+}
+
 /** DSM's "bad parameter" code for each API family (see the TABLE's preamble). */
 function badParameterCode(api: string): number {
   if (api.startsWith("SYNO.Virtualization.")) return 401;
@@ -301,7 +309,7 @@ function loopbackCertificate(): { cert: string; key: string } {
 interface Multipart {
   fields: Record<string, string>;
   file?: { name: string; size: number };
-  /** True when a plain field came after the file part (DSM wants the file last: GS PC L305; error 1802). */
+  /** True when a plain field came after the file part (DSM reads the file name from the last part: GS E L99, error 1802). */
   fileNotLast: boolean;
 }
 
