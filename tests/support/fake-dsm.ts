@@ -67,7 +67,9 @@
 //   - auto_clean_task absent = true (N4 V L569 defaults to True). With true the task is gone (1000) once a caller has read it
 //     finished (VE VM L57-61 reads 1000 as "over"); with false it stays until Task.Info clear (NC AND L5965-5977, DOC L703-704).
 //   - sizing (vcpu_num/vram_size) of a running guest: 402 on every set (NC APL L1396, L1438-1442 sends them only while off).
-//   - unknown guest: 401; deleting a running guest: 402; an unknown image ID in iso_images: 401.
+//   - unknown guest: 401; deleting a running guest: 402 (TF GR L528-532 powers off first); an unknown image ID in iso_images: 401.
+//   - Storage list size/used in bytes (GS S L14-15 has no unit; NC APL L4233-4236 reads them as bytes); deleting a guest frees
+//     its vdisks (not shown either way).
 //   - no source reads boot_from/bios/iso_images back: get/list do not return them (NC DOC L695; nothing in GS/TF/N4 reads them).
 //   - internal SYNO.Virtualization.Guest set v1: guest_name must be the guest's current name (GS has new_guest_name for a rename,
 //     G L73); I203 only shows that an empty one is refused.
