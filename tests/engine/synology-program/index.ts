@@ -32,13 +32,15 @@ interface Refusal {
   password: string;
   imageFolder?: string;
   guestDiskGiB?: number;
+  /** A guest of the first node's shape under this name (which DSM already has). */
+  guestName?: string;
 }
 const refusals = new pulumi.Config("synology-test").getObject<Refusal[]>("refusals") ?? [];
 for (const r of refusals) {
   const provider = new synology.Provider(`refusal-${r.name}`, { url: r.url, user: settings.user, password: pulumi.secret(r.password), caCert: settings.caCert });
   const node = config.nodes[0]!;
-  if (r.guestDiskGiB !== undefined && "vm" in node && node.vm) {
-    const vmNode = { name: node.name, role: node.role, address: node.address, vm: { ...node.vm, diskGiB: r.guestDiskGiB } };
+  if ((r.guestDiskGiB !== undefined || r.guestName !== undefined) && "vm" in node && node.vm) {
+    const vmNode = { name: r.guestName ?? node.name, role: node.role, address: node.address, vm: { ...node.vm, diskGiB: r.guestDiskGiB ?? node.vm.diskGiB } };
     new synology.vmm.Guest(`refusal-${r.name}`, guestInputs(vmNode, settings, image, { port: 50000, timeout: "1s" }), { provider });
   } else {
     new synology.vmm.Image(`refusal-${r.name}`, imageInputs({ ...settings, imageFolder: r.imageFolder ?? settings.imageFolder }, image, iso), { provider });
