@@ -21,9 +21,10 @@ describe("engine: preview of the committed example stacks", function () {
   const cases = [
     {
       name: "homelab",
-      // with the membership step, a kernel-args step per node, and the nodes' own schematic (vga=792)
-      creates: 43,
-      types: [...core, ...addonCore, "pulumi:providers:synology", "synology:vmm:Image", "synology:vmm:Guest"],
+      // with the membership step, a kernel-args step per node, the nodes' own schematic (vga=792),
+      // the control plane's resize gate and the boot-from-disk switches (a component and one per guest)
+      creates: 47,
+      types: [...core, ...addonCore, "pulumi:providers:synology", "synology:vmm:Image", "synology:vmm:Guest", "synology:vmm:BootFromDisk"],
       names: ["tales-addons-prometheus-operator-crds-manifests", "tales-addons-cilium-release", "talos-control-1-upgrade", "tales-upgrades-kubernetes", "talos-worker-1-rollout", "tales-synology-image", "tales-synology-talos-control-1", "tales-synology-talos-worker-1"],
     },
     // the stack of the e2e workflow (.github/workflows/e2e.yml), on talosctl's QEMU bridge addresses

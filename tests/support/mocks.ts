@@ -67,6 +67,9 @@ function outputsFor(type: string, name: string, inputs: Record<string, unknown>,
       return { ...inputs, kubeconfigRaw: `kubeconfig of ${name}` };
     case "hcloud:index/loadBalancer:LoadBalancer":
       return { ...inputs, ipv4: "198.51.100.10" };
+    // DSM answers an imported image with its id; the guests mount the ISO by it.
+    case "synology:vmm:Image":
+      return { ...inputs, imageId: `${name}-id` };
     case "tls:index/privateKey:PrivateKey":
       return { ...inputs, privateKeyPem: `${name}-private-key` };
     case "tls:index/selfSignedCert:SelfSignedCert":

@@ -70,13 +70,17 @@ describe("program: homelab stack (seeds 000/001)", () => {
       "talos-cluster:day2:KernelArgs": 1,
       // and the post-install `cilium status` check (tests/unit/gateway-addons.test.ts)
       "talos-cluster:addons:PostInstallChecks": 1,
-      // day-2 steps (one per node and kind, the membership and the Talos minor steps), the `cilium status` check
-      "command:local:Command": 10,
+      // day-2 steps (one per node and kind, the membership and the Talos minor steps), the `cilium status` check,
+      // and the control plane's resize gate (tests/unit/synology.test.ts)
+      "command:local:Command": 11,
       // the VMM guests of the nodes' vm sections (tests/unit/synology.test.ts)
       "talos-cluster:synology:Vms": 1,
       "pulumi:providers:synology": 1,
       "synology:vmm:Image": 1,
       "synology:vmm:Guest": 2,
+      // each guest's boot device switched to its disk once Talos is installed
+      "talos-cluster:synology:BootFromDisk": 1,
+      "synology:vmm:BootFromDisk": 2,
     });
   });
 
