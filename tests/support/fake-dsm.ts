@@ -1,7 +1,6 @@
 // A fake Synology DSM with Virtual Machine Manager, on loopback over HTTPS, plus an Image Factory
 // stand-in on the same server. It is written from the PUBLIC clients of the DSM/VMM API, not from our
-// provider: it takes what those clients send and refuses what they do not. The long form, with every
-// answer field, is /work/notes/dsm-api-table.md (kept outside the repository).
+// provider: it takes what those clients send and refuses what they do not.
 //
 // Sources (repo@commit; short names used below):
 //   TF  synology-community/terraform-provider-synology@055af83  synology/provider/virtualization/guest_resource.go (GR), image_resource.go (IR)
