@@ -9,6 +9,13 @@ import { checkHetznerLimits } from "./hetzner-checks";
 import { Cidr, contains, overlaps, parseCidr, parseIpv4 } from "./ip";
 import { checkCertificates, checkNodeRules } from "./node-checks";
 import { checkSynology } from "./synology";
+// The meaning rules of config/README.md, one file per kind (kind 6's field rules: disk-paths.ts).
+import { checkValuePremises } from "./premise-checks";
+import { checkRoles } from "./role-checks";
+import { checkBudgets } from "./budget-checks";
+import { checkBaseUrls } from "./base-urls";
+import { checkPrivileges } from "./privilege-checks";
+import { checkVmDataDisks } from "./disk-paths";
 
 /** Runs every cross-field check; registered with `when: () => true` so it runs despite field errors. */
 export function crossFieldChecks(value: unknown, ctx: Ctx): void {
@@ -39,6 +46,12 @@ export function crossFieldChecks(value: unknown, ctx: Ctx): void {
   checkConfigContract(root, cluster, ctx);
   checkBackupAndRecovery(root, ctx);
   checkSynology(root, ctx);
+  checkValuePremises(record(root.addons), cluster, nodes, ctx);
+  checkRoles(root, cluster, nodes, ctx);
+  checkBudgets(root, cluster, nodes, ctx);
+  checkBaseUrls(root, ctx);
+  checkPrivileges(root, ctx);
+  checkVmDataDisks(nodes, ctx);
 }
 
 /** Add-ons that cannot work with the rest of the config; `enabled` defaults as in the schema. */

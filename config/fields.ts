@@ -1,5 +1,6 @@
 // Field-level schemas shared by the stack config: each says in its message what it expects.
 import { z } from "zod";
+import { diskPathProblem } from "./disk-paths";
 import { notAHostAddress, parseCidr, parseIpv4 } from "./ip";
 
 export const dnsLabel = z
@@ -96,12 +97,10 @@ export const configContract = z.string().regex(new RegExp(`^v(0|[1-9]\\d*)\\.(0|
  * A whole disk device, e.g. /dev/sda, /dev/nvme0n1 or /dev/disk/by-id/…. Not a partition: Talos
  * partitions the install disk itself (machine.install.disk), and Rook wants raw, unpartitioned disks.
  */
+// The rules: config/disk-paths.ts.
 export const diskPath = z.string().superRefine((v, ctx) => {
-  if (!/^\/dev\/[A-Za-z0-9/_.:-]+$/.test(v) || v.split("/").some((part) => part === "." || part === "..")) {
-    ctx.addIssue({ code: "custom", message: "must be a device path like /dev/sda" });
-  } else if (/^\/dev\/((sd|vd|hd|xvd)[a-z]+\d+|(nvme\d+n\d+|mmcblk\d+|loop\d+)p\d+)$/.test(v)) {
-    ctx.addIssue({ code: "custom", message: `${v} is a partition; name the whole disk (e.g. ${v.replace(/p?\d+$/, "")})` });
-  }
+  const problem = diskPathProblem(v);
+  if (problem) ctx.addIssue({ code: "custom", message: problem });
 });
 
 /** A Go duration as the Talos provider's timeouts take it, e.g. 10m, 90s, 1h30m. */
