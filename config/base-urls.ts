@@ -17,7 +17,7 @@ const BASE_URLS: BaseUrl[] = [
   {
     path: ["imageFactory", "url"],
     example: "https://factory.talos.dev",
-    pathHint: "the program adds /schematics and /image/<schematic>/<version>/… itself",
+    pathHint: "the program adds /schematics and /image/… itself, and pulls the installer from <host>/installer/…, since a container registry lives at its host's root",
     secrets: "the factory takes no credentials",
   },
   {

@@ -36,7 +36,7 @@ const GiB = 1024 ** 3;
 function stackConfig(dsm: FakeDsm, url: string, change: Record<string, { memoryMiB?: number; diskGiB?: number }> = {}) {
   return {
     "talos-cluster:cluster": { name: "tales", allowLoopbackAddresses: true },
-    "talos-cluster:imageFactory": { url: `${dsm.url}/factory`, register: false },
+    "talos-cluster:imageFactory": { url: dsm.url, register: false },
     "talos-cluster:nodes": NODES.map((n) => ({
       name: n.name,
       role: n.role,
@@ -207,7 +207,7 @@ describe("Synology VMs through the engine against a fake DSM", function () {
     );
     const message = err?.message.split("\n").find((l) => l.includes("SHA-256") && l.includes("error:"))?.replace(/^.*?error: /, "") ?? "(no message)";
     transcript.push(`# up with a corrupted download: ${message}`);
-    assert.match(message, /^image talos-v1\.14\.1-[0-9a-f]{12}: download https:\/\/127\.0\.0\.1:\d+\/factory\/image\/[0-9a-f]{64}\/v1\.14\.1\/metal-amd64\.iso: SHA-256 [0-9a-f]{64}, but the Image Factory's checksum is [0-9a-f]{64}; nothing was uploaded$/);
+    assert.match(message, /^image talos-v1\.14\.1-[0-9a-f]{12}: download https:\/\/127\.0\.0\.1:\d+\/image\/[0-9a-f]{64}\/v1\.14\.1\/metal-amd64\.iso: SHA-256 [0-9a-f]{64}, but the Image Factory's checksum is [0-9a-f]{64}; nothing was uploaded$/);
     assert.deepEqual(verbs(dsm.callLines(from)).filter((c) => / (upload|create)$/.test(c)), [], "nothing uploaded, no image and no guest made");
     nothingOnDsm();
   });

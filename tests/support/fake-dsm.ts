@@ -75,7 +75,8 @@
 //   - internal SYNO.Virtualization.Guest get/list are not modelled (NC VI records no parameters or fields): 103.
 //   - no source grows a disk in place (TF GR L173-175 RequiresReplace): no set takes vdisks, so they are refused (401).
 //
-// Image Factory stand-in: GET /factory/image/<schematic>/<version>/<asset> answers deterministic bytes with
+// Image Factory stand-in, at the server's root like the real factory (DSM's API is under /webapi/, so
+// they do not meet): GET /image/<schematic>/<version>/<asset> answers deterministic bytes with
 // Content-Length (IF IMG L145-148); <asset>.sha256 answers "<hex>  <asset>\n" (IF CS L44-58) or, like an open-source
 // build without the enterprise checksummer, HTTP 402 (IF IMG L65-69, H L435-439).
 import { createHash, generateKeyPairSync, randomBytes, sign, X509Certificate } from "node:crypto";
@@ -390,8 +391,8 @@ export class FakeDsm {
       req.on("end", () => {
         const body = Buffer.concat(chunks);
         const url = new URL(req.url ?? "/", "https://127.0.0.1");
-        if (url.pathname.startsWith("/factory/")) {
-          const answer = this.factory(url.pathname.slice("/factory".length));
+        if (url.pathname.startsWith("/image/")) {
+          const answer = this.factory(url.pathname);
           res.writeHead(answer.status, { "content-type": answer.type, "content-length": String(answer.body.length) }).end(answer.body);
           return;
         }
@@ -811,7 +812,7 @@ export class FakeDsm {
       const digest = createHash("sha256").update(factoryAssetBytes(path.slice(0, -".sha256".length))).digest("hex");
       return { status: 200, type: "text/plain", body: Buffer.from(`${digest}  ${name}\n`) };
     }
-    this.downloads.push(`/factory${path}`);
+    this.downloads.push(path);
     const bytes = factoryAssetBytes(path);
     if (this.corruptNextDownload) {
       this.corruptNextDownload = false;

@@ -324,7 +324,7 @@ describe("fake DSM: the public clients' own requests replayed", () => {
   });
 
   describe("Image Factory stand-in", () => {
-    const asset = "/factory/image/ce4c980550dd2ab1b17bbf2b08801c7eb59418eafe8f279833297925d67c7515/v1.14.1/metal-amd64.iso";
+    const asset = "/image/ce4c980550dd2ab1b17bbf2b08801c7eb59418eafe8f279833297925d67c7515/v1.14.1/metal-amd64.iso";
 
     it("serves the asset with Content-Length and a checksum line that matches it, like the enterprise checksummer", async () => {
       const iso = await request(dsm, "GET", asset);
