@@ -4,8 +4,9 @@
 // would get it too, or lose what it needs.
 import { Ctx, issue, record, str } from "./check-helpers";
 
-/** Namespaces Kubernetes itself creates and uses. */
+/** Namespaces Kubernetes itself creates and uses; the kube- prefix is reserved for them (Kubernetes docs, "Namespaces"). */
 export const SYSTEM_NAMESPACES = ["kube-system", "default", "kube-public", "kube-node-lease"];
+const isSystem = (ns: string) => SYSTEM_NAMESPACES.includes(ns) || ns.startsWith("kube-");
 
 /** The namespaces the program labels Pod Security `privileged` for its enabled add-ons (components/addons/privileged-namespace.ts). */
 function privilegedAddonNamespaces(root: Record<string, unknown>): Record<string, string> {
@@ -29,11 +30,11 @@ export function checkPrivileges(root: Record<string, unknown>, ctx: Ctx): void {
   if (root.backup !== undefined && record(root.backup).enabled !== false) {
     const ns = str(record(root.backup).namespace) ?? "talos-backup";
     const path = ["backup", "namespace"];
-    if (SYSTEM_NAMESPACES.includes(ns)) {
+    if (isSystem(ns)) {
       issue(
         ctx,
         path,
-        `${ns} is a namespace Kubernetes itself uses: the backup namespace is the one allowed to ask Talos for API credentials (etcd snapshots) and is labelled Pod Security restricted, so every workload in ${ns} could read etcd and lose what restricted forbids; use a namespace of its own, e.g. talos-backup`,
+        `${ns} is ${SYSTEM_NAMESPACES.includes(ns) ? "a namespace Kubernetes itself uses" : "in the kube- prefix Kubernetes reserves for itself"}: the backup namespace is the one allowed to ask Talos for API credentials (etcd snapshots) and is labelled Pod Security restricted, so every workload in ${ns} could read etcd and lose what restricted forbids; use a namespace of its own, e.g. talos-backup`,
       );
     } else if (PRIVILEGED_ADDON_NAMESPACES[ns]) {
       issue(ctx, path, `${ns} is ${PRIVILEGED_ADDON_NAMESPACES[ns]}'s namespace (Pod Security privileged): its pods could ask Talos for API credentials, and its restricted label would break them; use a namespace of its own, e.g. talos-backup`);
@@ -45,8 +46,8 @@ export function checkPrivileges(root: Record<string, unknown>, ctx: Ctx): void {
   // The Gateway's namespace runs the proxies that take traffic from outside the cluster.
   if (gatewayOn) {
     const path = ["addons", "gateway", "namespace"];
-    if (SYSTEM_NAMESPACES.includes(gatewayNs)) {
-      issue(ctx, path, `${gatewayNs} is a namespace Kubernetes itself uses: the Gateway's internet-facing proxies would run beside the cluster's own workloads and their secrets; use a namespace of its own, e.g. gateway`);
+    if (isSystem(gatewayNs)) {
+      issue(ctx, path, `${gatewayNs} is ${SYSTEM_NAMESPACES.includes(gatewayNs) ? "a namespace Kubernetes itself uses" : "in the kube- prefix Kubernetes reserves for itself"}: the Gateway's internet-facing proxies would run beside the cluster's own workloads and their secrets; use a namespace of its own, e.g. gateway`);
     } else if (PRIVILEGED_ADDON_NAMESPACES[gatewayNs]) {
       issue(ctx, path, `${gatewayNs} is ${PRIVILEGED_ADDON_NAMESPACES[gatewayNs]}'s namespace, labelled Pod Security privileged: the Gateway's internet-facing proxies would run with host access allowed; use a namespace of its own, e.g. gateway`);
     }

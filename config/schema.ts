@@ -198,7 +198,15 @@ const nodeSchema = z.strictObject({
   labels: labels.default({}),
   taints: taints.default({}),
   /** Extra patch files for this node only, relative to the project root, applied last. */
-  patches: z.array(z.string().regex(/^[^/].*\.ya?ml$/, "must be a relative path to a .yaml file")).default([]),
+  patches: z
+    .array(
+      z
+        .string()
+        .regex(/^[^/].*\.ya?ml$/, "must be a relative path to a .yaml file")
+        // The stack's files are what CI checks out: a path out of the project names nothing there.
+        .refine((p) => !p.split("/").includes(".."), { message: "must stay inside the project: remove the '..' parts (patch files live under the project root, which CI checks out)" }),
+    )
+    .default([]),
   /** synology-vm only: the VMM guest this program creates for the node (config/synology.ts). Default: none, the VM exists already. */
   vm: vmSchema.optional(),
 });

@@ -34,7 +34,10 @@ export const vmSchema = z.strictObject({
 });
 
 /** A DSM folder path like /vmm-images or /homes/pulumi/iso. */
-const dsmFolder = z.string().regex(/^(\/[^/\0]+)+$/, "must be a DSM folder path like /vmm-images (a shared folder, then subfolders)");
+const dsmFolder = z
+  .string()
+  .regex(/^(\/[^/\0]+)+$/, "must be a DSM folder path like /vmm-images (a shared folder, then subfolders)")
+  .refine((p) => !p.split("/").some((part) => part === "." || part === ".."), { message: "must name the folder directly: '.' and '..' name no DSM shared folder; remove them" });
 
 /**
  * Where DSM is and what the guests use there. The password is the encrypted

@@ -107,12 +107,15 @@ const CONTRADICTIONS: { stack: string; what: string; edits: Record<string, Json>
   { stack: "deepthought", what: "backup in Rook's namespace", edits: { ...withBackup, "talos-cluster:backup.namespace": "rook-ceph" }, path: "talos-cluster:backup.namespace" },
   { stack: "deepthought", what: "backup beside the Gateway", edits: { ...withBackup, "talos-cluster:backup.namespace": "gateway" }, path: "talos-cluster:backup.namespace" },
   { stack: "deepthought", what: "Gateway in default", edits: { "talos-cluster:addons.gateway.namespace": "default" }, path: "talos-cluster:addons.gateway.namespace" },
+  { stack: "deepthought", what: "Gateway in the reserved kube- prefix", edits: { "talos-cluster:addons.gateway.namespace": "kube-edge" }, path: "talos-cluster:addons.gateway.namespace" },
   { stack: "deepthought", what: "Gateway in Linkerd's namespace", edits: { "talos-cluster:addons.gateway.namespace": "linkerd" }, path: "talos-cluster:addons.gateway.namespace" },
   // kind 6: paths that name nothing
   { stack: "deepthought", what: "an empty by-id", edits: { "talos-cluster:nodes.0.installDisk": "/dev/disk/by-id/" }, path: "talos-cluster:nodes[0].installDisk" },
   { stack: "deepthought", what: "a partition by-id", edits: { "talos-cluster:nodes.1.dataDisks": ["/dev/disk/by-id/ata-WDC-part1"] }, path: "talos-cluster:nodes[1].dataDisks[0]" },
   { stack: "deepthought", what: "an NVMe controller", edits: { "talos-cluster:nodes.2.installDisk": "/dev/nvme0" }, path: "talos-cluster:nodes[2].installDisk" },
   { stack: "homelab", what: "a data disk on a guest with one disk", edits: { "talos-cluster:nodes.0.dataDisks": ["/dev/sdb"] }, path: "talos-cluster:nodes[0].dataDisks[0]" },
+  { stack: "homelab", what: "a node patch outside the project", edits: { "talos-cluster:nodes.0.patches": ["../elsewhere/cp.yaml"] }, path: "talos-cluster:nodes[0].patches[0]" },
+  { stack: "homelab", what: "a DSM folder through '..'", edits: { "talos-cluster:synology.imageFolder": "/vmm-images/.." }, path: "talos-cluster:synology.imageFolder" },
   // settings resources are derived from (earlier rounds' rules)
   { stack: "homelab", what: "a second control plane (even count)", edits: { "talos-cluster:nodes.1.role": "controlplane", "talos-cluster:cluster.vip": { address: "10.0.1.40", interface: "eth0" } }, path: "talos-cluster:nodes" },
   { stack: "homelab", what: "a node inside the pod network", edits: { "talos-cluster:nodes.1.address": "10.244.3.4" }, path: "talos-cluster:nodes[1].address" },
