@@ -158,8 +158,8 @@ export function rookClusterValues(nodes: readonly StorageNode[], blockPool: bool
 /** The rook-ceph operator chart values. */
 export function rookOperatorValues(): Values {
   return {
-    // The CSI drivers need the kernel's rbd module, which Talos loads itself.
-    csi: { enableRbdDriver: true, enableCephfsDriver: true },
+    // Rook v1.20 installs the RBD and CephFS drivers through its ceph-csi-operator subchart
+    // (csi.installCsiOperator, on by default); the old csi.enable*Driver keys are gone.
     monitoring: { enabled: false },
   };
 }
