@@ -86,7 +86,7 @@ export class PlatformAddons extends pulumi.ComponentResource {
           `${name}-cilium`,
           {
             chart: pins.addons.cilium,
-            facts: { podCidr: args.podCidr, serviceMonitors: addons.prometheusOperatorCrds.enabled, ...sizing.cilium },
+            facts: { podCidr: args.podCidr, serviceMonitors: addons.prometheusOperatorCrds.enabled, linkerd: addons.linkerd.enabled, ...sizing.cilium },
             values: gateway?.controller === "cilium" ? mergeValues(ciliumGatewayValues(), addons.cilium.values) : addons.cilium.values,
             provider,
             after: ciliumAfter,

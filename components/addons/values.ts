@@ -35,6 +35,12 @@ export interface CiliumFacts {
   readonly operatorReplicas: number;
   /** Hubble relay and UI tolerations: the control plane's only when no node is free of taints (placement.ts). */
   readonly hubbleTolerations: readonly Toleration[];
+  /**
+   * Whether Linkerd meshes the cluster: socket-level load balancing then stays in the host
+   * namespace, so pods' ClusterIP connections reach the Linkerd proxy un-rewritten (Linkerd's
+   * cluster-configuration docs, "Cilium"). Default: false.
+   */
+  readonly linkerd?: boolean;
 }
 
 /** Cilium on Talos (Talos docs "Deploying Cilium CNI", seeds 000/001/004). */
@@ -67,6 +73,7 @@ export function ciliumValues(facts: CiliumFacts): Values {
       relay: { enabled: true, ...hubbleTolerations },
       ui: { enabled: true, ...hubbleTolerations },
     },
+    ...(facts.linkerd ? { socketLB: { hostNamespaceOnly: true } } : {}),
   };
 }
 

@@ -264,6 +264,14 @@ describe("add-on switches and overrides", () => {
     assert.equal(values.prometheus.serviceMonitor.enabled, false);
   });
 
+  it("keeps socket load balancing in the host namespace exactly when Linkerd meshes the cluster", () => {
+    const sizing = addonSizing(schedulingNodes([{ name: "cp-1", role: "controlplane" }], true));
+    const withLinkerd = ciliumValues({ podCidr: "10.244.0.0/16", serviceMonitors: false, linkerd: true, ...sizing.cilium }) as any;
+    assert.deepEqual(withLinkerd.socketLB, { hostNamespaceOnly: true });
+    const without = ciliumValues({ podCidr: "10.244.0.0/16", serviceMonitors: false, linkerd: false, ...sizing.cilium }) as any;
+    assert.equal("socketLB" in without, false);
+  });
+
   it("sizes Ceph for small clusters", () => {
     assert.equal(oddAtMost(2, 3), 1);
     assert.equal(oddAtMost(5, 3), 3);
