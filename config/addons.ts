@@ -65,6 +65,12 @@ export const addonsSchema = z.strictObject({
   prometheusOperatorCrds: z.strictObject({ enabled: z.boolean().default(true) }).default({ enabled: true }),
   /** Cilium, the CNI when cluster.cni is cilium. Default: on. */
   cilium: z.strictObject({ enabled: z.boolean().default(true), values: valuesOverride }).default({ enabled: true, values: {} }),
+  /**
+   * LoadBalancer addresses on a LAN: a Cilium LB IPAM pool of these IPv4 CIDRs, announced by
+   * Cilium's L2 announcements (ARP) from the nodes. Checked against the node networks, the nodes'
+   * addresses and the pod and service networks (config/load-balancer-checks.ts). Default: none.
+   */
+  loadBalancer: z.strictObject({ addresses: z.array(z.string()).max(64).default([]) }).default({ addresses: [] }),
   /** Gateway API standard-channel CRDs (seed 003). Default: off. */
   gatewayApi: z.strictObject({ enabled: z.boolean().default(false) }).default({ enabled: false }),
   /** Rook Ceph on the nodes' dataDisks (seed 003). Default: off. */

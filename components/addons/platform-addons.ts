@@ -8,6 +8,7 @@ import { CrdManifests } from "./crd-manifests";
 import { GatewayController } from "./gateway";
 import { ciliumGatewayValues } from "./gateway-values";
 import { Linkerd } from "./linkerd";
+import { LoadBalancerPool } from "./load-balancer";
 import { LinkerdViz } from "./linkerd-viz";
 import { linkerdEdgeRelease } from "./linkerd-viz-values";
 import { AddonPlacement, addonPlacement, addonSizing } from "./placement";
@@ -90,7 +91,7 @@ export class PlatformAddons extends pulumi.ComponentResource {
           `${name}-cilium`,
           {
             chart: chart(pins.addons.cilium),
-            facts: { podCidr: args.podCidr, serviceMonitors: addons.prometheusOperatorCrds.enabled, linkerd: addons.linkerd.enabled, ...sizing.cilium },
+            facts: { podCidr: args.podCidr, serviceMonitors: addons.prometheusOperatorCrds.enabled, linkerd: addons.linkerd.enabled, l2Announcements: addons.loadBalancer.addresses.length > 0, ...sizing.cilium },
             values: gateway?.controller === "cilium" ? mergeValues(ciliumGatewayValues(), addons.cilium.values) : addons.cilium.values,
             provider,
             after: ciliumAfter,
@@ -99,6 +100,10 @@ export class PlatformAddons extends pulumi.ComponentResource {
           child,
         )
       : undefined;
+
+    if (cilium && addons.loadBalancer.addresses.length) {
+      new LoadBalancerPool(`${name}-load-balancer`, { addresses: addons.loadBalancer.addresses, provider, cilium: cilium.release }, child);
+    }
 
     // Until the CNI runs nothing schedules; the remaining add-ons wait for a healthy cluster.
     const healthAfter = cilium ? [cilium.release] : crds;

@@ -41,6 +41,8 @@ export interface CiliumFacts {
    * cluster-configuration docs, "Cilium"). Default: false.
    */
   readonly linkerd?: boolean;
+  /** Whether an LB IPAM pool is announced over L2 (addons.loadBalancer.addresses). Default: false. */
+  readonly l2Announcements?: boolean;
 }
 
 /** Cilium on Talos (Talos docs "Deploying Cilium CNI", seeds 000/001/004). */
@@ -74,6 +76,8 @@ export function ciliumValues(facts: CiliumFacts): Values {
       ui: { enabled: true, ...hubbleTolerations },
     },
     ...(facts.linkerd ? { socketLB: { hostNamespaceOnly: true } } : {}),
+    // Cilium answers ARP for the pool's addresses (Documentation/network/l2-announcements.rst).
+    ...(facts.l2Announcements ? { l2announcements: { enabled: true } } : {}),
   };
 }
 

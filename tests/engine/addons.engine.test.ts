@@ -96,8 +96,8 @@ describe("engine: the add-on layer against a real control plane, charts from the
 });
 
 /** The condition's message and timestamps, which the assertion does not pin. */
-function pick(c: (Condition & Record<string, unknown>) | undefined): Record<string, unknown> {
+function pick(c: Condition | undefined): Record<string, unknown> {
   if (!c) return {};
-  const { type: _t, status: _s, reason: _r, ...rest } = c;
+  const { type: _t, status: _s, reason: _r, ...rest } = c as Condition & Record<string, unknown>;
   return rest;
 }
