@@ -12,6 +12,7 @@
 //                                                              example/prometheus-operator-crd/*.yaml without
 //                                                              descriptions, as its Makefile target does
 //   <dir>/manifests/<file>   github.com/projectcontour/contour the pinned contourGatewayProvisioner files
+//   <dir>/cilium-operator-crds github.com/cilium/cilium        pkg/k8s/apis/cilium.io/client/crds (tests only)
 //
 // Not here (no served module carries them; README, Known limits): the Linkerd charts, and the
 // ceph-csi-operator subchart rook-ceph pulls from its own repository (dropped from the local
@@ -68,7 +69,7 @@ function stripDescriptions(value) {
 export function fillChartSource(dir, env = process.env) {
   const mods = chartSourceModules();
   const stampFile = path.join(dir, ".pins.json");
-  const stamp = JSON.stringify({ ...mods, contourFiles: pins.addons.contourGatewayProvisioner.files });
+  const stamp = JSON.stringify({ ...mods, contourFiles: pins.addons.contourGatewayProvisioner.files, layout: 2 });
   if (fs.existsSync(stampFile) && fs.readFileSync(stampFile, "utf8") === stamp) return "up to date";
   const work = `${dir}.work`;
   fs.rmSync(work, { recursive: true, force: true });
@@ -77,6 +78,9 @@ export function fillChartSource(dir, env = process.env) {
 
   const cilium = moduleDir(mods.cilium, goEnv);
   copyTree(path.join(cilium, "install", "kubernetes", "cilium"), path.join(work, "cilium"));
+  // The CRDs Cilium's operator registers at start (not in the chart): for tests whose nodes run
+  // no operator (kwok), never applied by the program.
+  copyTree(path.join(cilium, "pkg", "k8s", "apis", "cilium.io", "client", "crds"), path.join(work, "cilium-operator-crds"));
 
   const rook = path.join(moduleDir(mods.rook, goEnv), "deploy", "charts");
   for (const chart of ["rook-ceph", "rook-ceph-cluster"]) {

@@ -29,7 +29,7 @@ export class RookCeph extends pulumi.ComponentResource {
   constructor(name: string, args: RookCephArgs, opts?: pulumi.ComponentResourceOptions) {
     super("talos-cluster:addons:RookCeph", name, {}, opts);
     const gate = args.gate ?? ((v: pulumi.Input<Values>) => v);
-    const namespace = privilegedNamespace(`${name}-namespace`, "rook-ceph", this, args.provider);
+    const namespace = privilegedNamespace(`${name}-namespace`, "rook-ceph", this, args.provider, args.gate);
     this.operator = new k8s.helm.v3.Release(
       `${name}-operator`,
       releaseArgs(args.operatorChart, "rook-ceph", gate(mergeValues(rookOperatorValues(), args.operatorValues))),

@@ -67,6 +67,8 @@ describe("add-ons: homelab (Cilium and prometheus-operator CRDs only, seed 000)"
     assert.deepEqual(crds.dependencies.map(shortName).sort(), ready);
     const cilium = recorder.named("tales-addons-cilium-release");
     assert.deepEqual(cilium.dependencies.map(shortName).sort(), ["tales-addons-cilium-namespace", "tales-addons-prometheus-operator-crds-manifests", ...ready].sort());
+    // the add-ons' first object waits for the API server (the Talos health gate), never before it
+    assert.deepEqual(recorder.named("tales-addons-cilium-namespace").dependencies.map(shortName).sort(), ready);
   });
 
   it("registers nothing for disabled add-ons", () => {
@@ -237,6 +239,11 @@ describe("add-ons: deepthought (Rook on the HDDs, Linkerd HA and Viz, Contour Ga
     for (const later of ["deepthought-addons-rook-ceph-operator", "deepthought-addons-linkerd-crds"]) {
       assert.ok(deps(later).includes("deepthought-addons-cilium-release"), later);
       assert.ok(deps(later).includes("deepthought-cluster-kubeconfig"), later);
+    }
+    // their namespaces are held back by the same gates
+    assert.deepEqual(deps("deepthought-addons-cilium-namespace").sort(), ready);
+    for (const ns of ["deepthought-addons-rook-ceph-namespace", "deepthought-addons-linkerd-namespace", "deepthought-addons-linkerd-viz-namespace"]) {
+      assert.ok(deps(ns).includes("deepthought-addons-cilium-release"), ns);
     }
     const health = recorder.invokesOf("talos:cluster/getHealth:getHealth");
     assert.deepEqual(health.map((h) => h.inputs.skipKubernetesChecks).sort(), [false, true]);
