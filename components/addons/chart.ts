@@ -27,7 +27,7 @@ export function locateManifest(url: string, source: ChartSource): string {
 }
 
 /** Release inputs for a pinned chart: never the version from anywhere else. */
-export function releaseArgs(pin: PinnedChart, namespace: string, values: k8s.helm.v3.ReleaseArgs["values"]): k8s.helm.v3.ReleaseArgs {
+export function releaseArgs(pin: PinnedChart, namespace: string, values: k8s.helm.v3.ReleaseArgs["values"], wait = true): k8s.helm.v3.ReleaseArgs {
   return {
     chart: pin.chart,
     version: pin.version,
@@ -35,7 +35,7 @@ export function releaseArgs(pin: PinnedChart, namespace: string, values: k8s.hel
     namespace,
     values,
     // Wait for the chart's workloads, so whatever depends on this release finds them running.
-    skipAwait: false,
+    skipAwait: !wait,
     atomic: false,
   };
 }

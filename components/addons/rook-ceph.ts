@@ -38,7 +38,10 @@ export class RookCeph extends pulumi.ComponentResource {
     const clusterAfter = [this.operator];
     this.cluster = new k8s.helm.v3.Release(
       `${name}-cluster`,
-      releaseArgs(args.clusterChart, "rook-ceph", gate(mergeValues(rookClusterValues(args.nodes, args.blockPool ?? true, args.sizing), args.clusterValues))),
+      // Not awaited: the chart's only workload is the toolbox, which mounts the mon Secret and
+      // ConfigMap the operator writes once the mons have quorum (first image pulls included), so
+      // Helm's wait could outlast its timeout on a first up. The CephCluster is the operator's.
+      releaseArgs(args.clusterChart, "rook-ceph", gate(mergeValues(rookClusterValues(args.nodes, args.blockPool ?? true, args.sizing), args.clusterValues)), false),
       { parent: this, provider: args.provider, dependsOn: clusterAfter },
     );
     this.registerOutputs({ operator: this.operator.status, cluster: this.cluster.status });

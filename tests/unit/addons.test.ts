@@ -165,6 +165,10 @@ describe("add-ons: deepthought (Rook on the HDDs, Linkerd HA and Viz, Contour Ga
     const cluster = recorder.named("deepthought-addons-rook-ceph-cluster");
     const values = inputsOf(cluster).values;
     assert.equal(inputsOf(cluster).chart, "rook-ceph-cluster");
+    // the operator is awaited; the cluster chart (its only workload: the toolbox, which needs the
+    // mons' Secret) is not, so a slow first Ceph start cannot fail the up
+    assert.equal(operator.skipAwait, false);
+    assert.equal(inputsOf(cluster).skipAwait, true);
     assert.deepEqual(values.cephClusterSpec.storage, {
       useAllNodes: false,
       useAllDevices: false,
