@@ -38,11 +38,39 @@ export const GATEWAY_DEFAULTS = {
   listeners: [{ name: "http", port: 80, protocol: "HTTP" as const }],
 };
 
+/**
+ * Where the pinned charts and manifests come from. repository: each chart's Helm repository and
+ * each manifest's release URL (toolchain/versions.json). directory: a local folder laid out as
+ * `node toolchain/chart-source.mjs <dir>` fills it (<dir>/<chart>, <dir>/manifests/<file>).
+ * oci: charts from `<location>/<chart>` at the pinned version; manifests still from their URLs.
+ */
+export const chartSourceSchema = z
+  .strictObject({
+    type: z.enum(["repository", "directory", "oci"]).default("repository"),
+    /** directory: an absolute path; oci: an oci:// reference. Not given for repository. */
+    location: z.string().min(1).optional(),
+  })
+  .superRefine((source, ctx) => {
+    const issue = (message: string) => ctx.addIssue({ code: "custom", path: ["location"], message });
+    if (source.type === "repository" && source.location !== undefined) issue("only with type directory or oci");
+    if (source.type === "directory" && !source.location?.startsWith("/")) issue("type directory needs an absolute path");
+    if (source.type === "oci" && !/^oci:\/\/[^/]+\/\S*[^/]$/.test(source.location ?? "")) issue("type oci needs a reference like oci://registry.example/charts (no trailing '/')");
+  })
+  .default({ type: "repository" });
+
 export const addonsSchema = z.strictObject({
+  /** Where charts and manifests come from (air-gapped clusters). Default: the repositories. */
+  chartSource: chartSourceSchema,
   /** prometheus-operator CRDs, before Cilium so its ServiceMonitors apply (seeds 000/001). Default: on. */
   prometheusOperatorCrds: z.strictObject({ enabled: z.boolean().default(true) }).default({ enabled: true }),
   /** Cilium, the CNI when cluster.cni is cilium. Default: on. */
   cilium: z.strictObject({ enabled: z.boolean().default(true), values: valuesOverride }).default({ enabled: true, values: {} }),
+  /**
+   * LoadBalancer addresses on a LAN: a Cilium LB IPAM pool of these IPv4 CIDRs, announced by
+   * Cilium's L2 announcements (ARP) from the nodes. Checked against the node networks, the nodes'
+   * addresses and the pod and service networks (config/load-balancer-checks.ts). Default: none.
+   */
+  loadBalancer: z.strictObject({ addresses: z.array(z.string()).max(64).default([]) }).default({ addresses: [] }),
   /** Gateway API standard-channel CRDs (seed 003). Default: off. */
   gatewayApi: z.strictObject({ enabled: z.boolean().default(false) }).default({ enabled: false }),
   /** Rook Ceph on the nodes' dataDisks (seed 003). Default: off. */

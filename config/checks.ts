@@ -6,6 +6,7 @@ import { checkConfigContract } from "./contract-checks";
 import { checkEndpointAndVip, checkRemoveUnreachable } from "./endpoint-checks";
 import { checkGatewayAndViz } from "./gateway-checks";
 import { checkHetznerLimits } from "./hetzner-checks";
+import { checkLoadBalancer } from "./load-balancer-checks";
 import { Cidr, contains, overlaps, parseCidr, parseIpv4 } from "./ip";
 import { checkCertificates, checkNodeRules } from "./node-checks";
 import { checkSynology } from "./synology";
@@ -39,6 +40,7 @@ export function crossFieldChecks(value: unknown, ctx: Ctx): void {
   checkDisks(nodes, ctx);
   checkAddons(record(root.addons), cluster, nodes, ctx);
   checkGatewayAndViz(record(root.addons), ctx);
+  checkLoadBalancer(root, ctx);
   checkNodeRules(root, cluster, nodes, ctx);
   checkEndpointAndVip(root, cluster, nodes, ctx);
   checkRemoveUnreachable(root, cluster, nodes, ctx);

@@ -5,6 +5,8 @@
 //   node toolchain/setup.mjs --check  # report what is missing, build nothing
 //   node toolchain/setup.mjs --test-tools       # also the test-only binaries (scripts/test.sh)
 //   node toolchain/setup.mjs --test-tools-only  # only the test-only binaries
+//   node toolchain/setup.mjs --chart-source     # also the local chart source .tools/charts
+//                                               # (toolchain/chart-source.mjs; --test-tools does too)
 //
 // The test-only binaries (versions.json testTools: etcd, kube-apiserver, kube-controller-manager,
 // kube-scheduler, kubectl, kwok) are a real control plane for the tests, linked into .tools/test-bin;
@@ -30,6 +32,7 @@ const testToolsBin = path.join(root, ".tools", "test-bin");
 const checkOnly = process.argv.includes("--check");
 const testToolsOnly = process.argv.includes("--test-tools-only");
 const withTestTools = testToolsOnly || process.argv.includes("--test-tools");
+const withChartSource = withTestTools || process.argv.includes("--chart-source");
 
 class StepError extends Error {}
 
@@ -496,4 +499,8 @@ const wrappersToPrepare = new Map(testBinaries.filter((b) => !isExecutable(cache
 if (!checkOnly) for (const [name, wrapper] of wrappersToPrepare) step(`module ${name} (tests only)`, () => `${prepareWrapperModule(wrapper)}`);
 for (const spec of testBinaries) step(`${spec.binary} (tests only)`, () => ensureBinary(spec));
 for (const dir of preparedWrappers.keys()) fs.rmSync(dir, { recursive: true, force: true });
+if (withChartSource && !checkOnly) {
+  const { fillChartSource } = await import("./chart-source.mjs");
+  step("chart source .tools/charts", () => fillChartSource(path.join(root, ".tools", "charts"), goEnv()));
+}
 console.log(`setup: done in ${((Date.now() - started) / 1000).toFixed(1)}s (cache ${cacheRoot})`);

@@ -25,7 +25,7 @@ export class Cilium extends pulumi.ComponentResource {
 
   constructor(name: string, args: CiliumArgs, opts?: pulumi.ComponentResourceOptions) {
     super("talos-cluster:addons:Cilium", name, {}, opts);
-    const namespace = privilegedNamespace(`${name}-namespace`, "cilium", this, args.provider);
+    const namespace = privilegedNamespace(`${name}-namespace`, "cilium", this, args.provider, args.gate);
     this.release = new k8s.helm.v3.Release(
       `${name}-release`,
       releaseArgs(args.chart, "cilium", (args.gate ?? ((v) => v))(mergeValues(ciliumValues(args.facts), args.values))),

@@ -22,12 +22,13 @@ export class LinkerdViz extends pulumi.ComponentResource {
 
   constructor(name: string, args: LinkerdVizArgs, opts?: pulumi.ComponentResourceOptions) {
     super("talos-cluster:addons:LinkerdViz", name, {}, opts);
+    const gate = args.gate ?? ((v: pulumi.Input<Values>) => v);
+    // Held back like the release: the namespace is this add-on's first object on the API server.
     const namespace = new k8s.core.v1.Namespace(
       `${name}-namespace`,
-      { metadata: { name: "linkerd-viz", labels: linkerdVizNamespaceLabels() } },
+      { metadata: { name: "linkerd-viz", labels: gate(linkerdVizNamespaceLabels()) as pulumi.Input<Record<string, string>> } },
       { parent: this, provider: args.provider },
     );
-    const gate = args.gate ?? ((v: pulumi.Input<Values>) => v);
     this.release = new k8s.helm.v3.Release(`${name}-release`, releaseArgs(args.chart, "linkerd-viz", gate(mergeValues(linkerdVizValues(), args.values))), {
       parent: this,
       provider: args.provider,

@@ -46,7 +46,7 @@ export class Linkerd extends pulumi.ComponentResource {
     this.trustAnchorPem = identity.trustAnchorPem;
     this.issuerPem = identity.issuerCertPem;
 
-    const namespace = privilegedNamespace(`${name}-namespace`, "linkerd", this, args.provider);
+    const namespace = privilegedNamespace(`${name}-namespace`, "linkerd", this, args.provider, args.gate);
     const crds = new k8s.helm.v3.Release(`${name}-crds`, releaseArgs(args.crdsChart, "linkerd", gate(linkerdCrdsValues())), {
       ...child,
       provider: args.provider,

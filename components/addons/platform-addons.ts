@@ -2,11 +2,13 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import pins from "../../toolchain/versions.json";
 import type { AddonSettings } from "../../config/schema";
+import { locateChart, locateManifest, PinnedChart } from "./chart";
 import { Cilium } from "./cilium";
 import { CrdManifests } from "./crd-manifests";
 import { GatewayController } from "./gateway";
 import { ciliumGatewayValues } from "./gateway-values";
 import { Linkerd } from "./linkerd";
+import { LoadBalancerPool } from "./load-balancer";
 import { LinkerdViz } from "./linkerd-viz";
 import { linkerdEdgeRelease } from "./linkerd-viz-values";
 import { AddonPlacement, addonPlacement, addonSizing } from "./placement";
@@ -66,17 +68,20 @@ export class PlatformAddons extends pulumi.ComponentResource {
     const nodes = schedulingNodes(args.nodes, args.allowSchedulingOnControlPlanes);
     const sizing = addonSizing(nodes);
     this.placement = addonPlacement({ addons, nodes, podCidr: args.podCidr }).placement;
+    // Every chart and manifest from the configured source (repositories by default).
+    const chart = (pin: PinnedChart) => locateChart(pin, addons.chartSource);
+    const manifest = (url: string) => locateManifest(url, addons.chartSource);
 
     const crds: pulumi.Resource[] = [];
     if (addons.prometheusOperatorCrds.enabled) {
-      crds.push(new CrdManifests(`${name}-prometheus-operator-crds`, { ...pins.addons.prometheusOperatorCrds, provider, gate: afterReady }, child));
+      crds.push(new CrdManifests(`${name}-prometheus-operator-crds`, { url: manifest(pins.addons.prometheusOperatorCrds.url), version: pins.addons.prometheusOperatorCrds.version, provider, gate: afterReady }, child));
     }
     const gateway = addons.gateway.enabled ? addons.gateway : undefined;
     // Contour's provisioned instances watch TLSRoute and TCPRoute: the experimental channel of the
     // same Gateway API release then replaces the standard one (one source for every CRD).
     const gatewayApiPin = gateway?.controller === "contour" ? pins.addons.gatewayApiExperimental : pins.addons.gatewayApi;
     const gatewayApi = addons.gatewayApi.enabled
-      ? new CrdManifests(`${name}-gateway-api-crds`, { url: gatewayApiPin.url, version: gatewayApiPin.version, provider, gate: afterReady }, child)
+      ? new CrdManifests(`${name}-gateway-api-crds`, { url: manifest(gatewayApiPin.url), version: gatewayApiPin.version, provider, gate: afterReady }, child)
       : undefined;
     if (gatewayApi) crds.push(gatewayApi);
 
@@ -85,8 +90,8 @@ export class PlatformAddons extends pulumi.ComponentResource {
       ? new Cilium(
           `${name}-cilium`,
           {
-            chart: pins.addons.cilium,
-            facts: { podCidr: args.podCidr, serviceMonitors: addons.prometheusOperatorCrds.enabled, ...sizing.cilium },
+            chart: chart(pins.addons.cilium),
+            facts: { podCidr: args.podCidr, serviceMonitors: addons.prometheusOperatorCrds.enabled, linkerd: addons.linkerd.enabled, l2Announcements: addons.loadBalancer.addresses.length > 0, ...sizing.cilium },
             values: gateway?.controller === "cilium" ? mergeValues(ciliumGatewayValues(), addons.cilium.values) : addons.cilium.values,
             provider,
             after: ciliumAfter,
@@ -95,6 +100,10 @@ export class PlatformAddons extends pulumi.ComponentResource {
           child,
         )
       : undefined;
+
+    if (cilium && addons.loadBalancer.addresses.length) {
+      new LoadBalancerPool(`${name}-load-balancer`, { addresses: addons.loadBalancer.addresses, provider, cilium: cilium.release }, child);
+    }
 
     // Until the CNI runs nothing schedules; the remaining add-ons wait for a healthy cluster.
     const healthAfter = cilium ? [cilium.release] : crds;
@@ -105,8 +114,8 @@ export class PlatformAddons extends pulumi.ComponentResource {
       new RookCeph(
         `${name}-rook-ceph`,
         {
-          operatorChart: pins.addons.rookCeph,
-          clusterChart: pins.addons.rookCephCluster,
+          operatorChart: chart(pins.addons.rookCeph),
+          clusterChart: chart(pins.addons.rookCephCluster),
           nodes: args.nodes,
           sizing: sizing.rookCeph,
           blockPool: addons.rookCeph.blockPool,
@@ -123,8 +132,8 @@ export class PlatformAddons extends pulumi.ComponentResource {
       linkerd = new Linkerd(
         `${name}-linkerd`,
         {
-          crdsChart: pins.addons.linkerdCrds,
-          controlPlaneChart: pins.addons.linkerdControlPlane,
+          crdsChart: chart(pins.addons.linkerdCrds),
+          controlPlaneChart: chart(pins.addons.linkerdControlPlane),
           ha: sizing.linkerd.ha,
           tolerations: sizing.linkerd.tolerations,
           trustAnchorValidityHours: addons.linkerd.trustAnchorValidityHours,
@@ -138,7 +147,7 @@ export class PlatformAddons extends pulumi.ComponentResource {
       );
     }
     // Linkerd Viz at the control plane's version, after it: its injector meshes the viz pods.
-    const linkerdVizChart = { ...pins.addons.linkerdViz, version: pins.addons.linkerdControlPlane.version };
+    const linkerdVizChart = chart({ ...pins.addons.linkerdViz, version: pins.addons.linkerdControlPlane.version });
     const viz =
       linkerd && addons.linkerdViz.enabled
         ? new LinkerdViz(`${name}-linkerd-viz`, { chart: linkerdVizChart, values: addons.linkerdViz.values, provider, after: [linkerd.controlPlane], gate: afterHealthy }, child)
@@ -148,7 +157,7 @@ export class PlatformAddons extends pulumi.ComponentResource {
         `${name}-gateway`,
         {
           settings: gateway,
-          contourFiles: pins.addons.contourGatewayProvisioner.files,
+          contourFiles: pins.addons.contourGatewayProvisioner.files.map(manifest),
           provider,
           after: [...(gatewayApi ? [gatewayApi] : []), ...(cilium && gateway.controller === "cilium" ? [cilium.release] : [])],
           gate: afterHealthy,

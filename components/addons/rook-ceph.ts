@@ -29,7 +29,7 @@ export class RookCeph extends pulumi.ComponentResource {
   constructor(name: string, args: RookCephArgs, opts?: pulumi.ComponentResourceOptions) {
     super("talos-cluster:addons:RookCeph", name, {}, opts);
     const gate = args.gate ?? ((v: pulumi.Input<Values>) => v);
-    const namespace = privilegedNamespace(`${name}-namespace`, "rook-ceph", this, args.provider);
+    const namespace = privilegedNamespace(`${name}-namespace`, "rook-ceph", this, args.provider, args.gate);
     this.operator = new k8s.helm.v3.Release(
       `${name}-operator`,
       releaseArgs(args.operatorChart, "rook-ceph", gate(mergeValues(rookOperatorValues(), args.operatorValues))),
@@ -38,7 +38,10 @@ export class RookCeph extends pulumi.ComponentResource {
     const clusterAfter = [this.operator];
     this.cluster = new k8s.helm.v3.Release(
       `${name}-cluster`,
-      releaseArgs(args.clusterChart, "rook-ceph", gate(mergeValues(rookClusterValues(args.nodes, args.blockPool ?? true, args.sizing), args.clusterValues))),
+      // Not awaited: the chart's only workload is the toolbox, which mounts the mon Secret and
+      // ConfigMap the operator writes once the mons have quorum (first image pulls included), so
+      // Helm's wait could outlast its timeout on a first up. The CephCluster is the operator's.
+      releaseArgs(args.clusterChart, "rook-ceph", gate(mergeValues(rookClusterValues(args.nodes, args.blockPool ?? true, args.sizing), args.clusterValues)), false),
       { parent: this, provider: args.provider, dependsOn: clusterAfter },
     );
     this.registerOutputs({ operator: this.operator.status, cluster: this.cluster.status });

@@ -35,6 +35,14 @@ export interface CiliumFacts {
   readonly operatorReplicas: number;
   /** Hubble relay and UI tolerations: the control plane's only when no node is free of taints (placement.ts). */
   readonly hubbleTolerations: readonly Toleration[];
+  /**
+   * Whether Linkerd meshes the cluster: socket-level load balancing then stays in the host
+   * namespace, so pods' ClusterIP connections reach the Linkerd proxy un-rewritten (Linkerd's
+   * cluster-configuration docs, "Cilium"). Default: false.
+   */
+  readonly linkerd?: boolean;
+  /** Whether an LB IPAM pool is announced over L2 (addons.loadBalancer.addresses). Default: false. */
+  readonly l2Announcements?: boolean;
 }
 
 /** Cilium on Talos (Talos docs "Deploying Cilium CNI", seeds 000/001/004). */
@@ -67,6 +75,9 @@ export function ciliumValues(facts: CiliumFacts): Values {
       relay: { enabled: true, ...hubbleTolerations },
       ui: { enabled: true, ...hubbleTolerations },
     },
+    ...(facts.linkerd ? { socketLB: { hostNamespaceOnly: true } } : {}),
+    // Cilium answers ARP for the pool's addresses (Documentation/network/l2-announcements.rst).
+    ...(facts.l2Announcements ? { l2announcements: { enabled: true } } : {}),
   };
 }
 
@@ -158,8 +169,8 @@ export function rookClusterValues(nodes: readonly StorageNode[], blockPool: bool
 /** The rook-ceph operator chart values. */
 export function rookOperatorValues(): Values {
   return {
-    // The CSI drivers need the kernel's rbd module, which Talos loads itself.
-    csi: { enableRbdDriver: true, enableCephfsDriver: true },
+    // Rook v1.20 installs the RBD and CephFS drivers through its ceph-csi-operator subchart
+    // (csi.installCsiOperator, on by default); the old csi.enable*Driver keys are gone.
     monitoring: { enabled: false },
   };
 }

@@ -70,6 +70,7 @@ describe("add-on values against the pinned charts' own keys", () => {
     for (const nodes of clusters) {
       const sizing = addonSizing(nodes);
       assert.deepEqual(unknownKeys("cilium", ciliumValues({ podCidr: "10.244.0.0/16", serviceMonitors: true, ...sizing.cilium })), []);
+      assert.deepEqual(unknownKeys("cilium", ciliumValues({ podCidr: "10.244.0.0/16", serviceMonitors: true, linkerd: true, ...sizing.cilium })), []);
       assert.deepEqual(unknownKeys("rookCephCluster", rookClusterValues(nodes, true, sizing.rookCeph)), []);
     }
     assert.deepEqual(unknownKeys("rookCeph", rookOperatorValues()), []);

@@ -67,6 +67,8 @@ describe("add-ons: homelab (Cilium and prometheus-operator CRDs only, seed 000)"
     assert.deepEqual(crds.dependencies.map(shortName).sort(), ready);
     const cilium = recorder.named("tales-addons-cilium-release");
     assert.deepEqual(cilium.dependencies.map(shortName).sort(), ["tales-addons-cilium-namespace", "tales-addons-prometheus-operator-crds-manifests", ...ready].sort());
+    // the add-ons' first object waits for the API server (the Talos health gate), never before it
+    assert.deepEqual(recorder.named("tales-addons-cilium-namespace").dependencies.map(shortName).sort(), ready);
   });
 
   it("registers nothing for disabled add-ons", () => {
@@ -163,6 +165,10 @@ describe("add-ons: deepthought (Rook on the HDDs, Linkerd HA and Viz, Contour Ga
     const cluster = recorder.named("deepthought-addons-rook-ceph-cluster");
     const values = inputsOf(cluster).values;
     assert.equal(inputsOf(cluster).chart, "rook-ceph-cluster");
+    // the operator is awaited; the cluster chart (its only workload: the toolbox, which needs the
+    // mons' Secret) is not, so a slow first Ceph start cannot fail the up
+    assert.equal(operator.skipAwait, false);
+    assert.equal(inputsOf(cluster).skipAwait, true);
     assert.deepEqual(values.cephClusterSpec.storage, {
       useAllNodes: false,
       useAllDevices: false,
@@ -238,6 +244,11 @@ describe("add-ons: deepthought (Rook on the HDDs, Linkerd HA and Viz, Contour Ga
       assert.ok(deps(later).includes("deepthought-addons-cilium-release"), later);
       assert.ok(deps(later).includes("deepthought-cluster-kubeconfig"), later);
     }
+    // their namespaces are held back by the same gates
+    assert.deepEqual(deps("deepthought-addons-cilium-namespace").sort(), ready);
+    for (const ns of ["deepthought-addons-rook-ceph-namespace", "deepthought-addons-linkerd-namespace", "deepthought-addons-linkerd-viz-namespace"]) {
+      assert.ok(deps(ns).includes("deepthought-addons-cilium-release"), ns);
+    }
     const health = recorder.invokesOf("talos:cluster/getHealth:getHealth");
     assert.deepEqual(health.map((h) => h.inputs.skipKubernetesChecks).sort(), [false, true]);
   });
@@ -262,6 +273,14 @@ describe("add-on switches and overrides", () => {
     const values = ciliumValues({ podCidr: "10.244.0.0/16", serviceMonitors: false, ...sizing.cilium }) as any;
     assert.deepEqual(values.hubble.relay.tolerations, [{ key: "node-role.kubernetes.io/control-plane", operator: "Exists", effect: "NoSchedule" }]);
     assert.equal(values.prometheus.serviceMonitor.enabled, false);
+  });
+
+  it("keeps socket load balancing in the host namespace exactly when Linkerd meshes the cluster", () => {
+    const sizing = addonSizing(schedulingNodes([{ name: "cp-1", role: "controlplane" }], true));
+    const withLinkerd = ciliumValues({ podCidr: "10.244.0.0/16", serviceMonitors: false, linkerd: true, ...sizing.cilium }) as any;
+    assert.deepEqual(withLinkerd.socketLB, { hostNamespaceOnly: true });
+    const without = ciliumValues({ podCidr: "10.244.0.0/16", serviceMonitors: false, linkerd: false, ...sizing.cilium }) as any;
+    assert.equal("socketLB" in without, false);
   });
 
   it("sizes Ceph for small clusters", () => {
