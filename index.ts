@@ -119,6 +119,7 @@ const removal =
   access &&
   new NodeRemoval(`${config.cluster.name}-nodes`, {
     nodes: day2Nodes,
+    talosVersion: config.cluster.talosVersion,
     unreachable: config.cluster.removeUnreachable,
     settings: config.cluster.onDestroy,
     ...access,
@@ -142,6 +143,7 @@ const rollout =
   upgrades &&
   new ConfigRollout(`${config.cluster.name}-rollout`, {
     nodes: day2Nodes,
+    talosVersion: config.cluster.talosVersion,
     machineConfigs: cluster.nodeConfigs,
     maxUnavailableWorkers: config.cluster.rollout.maxUnavailableWorkers,
     ...access,

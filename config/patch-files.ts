@@ -25,14 +25,60 @@ export function readPatchLayer(dir: string): PatchFile[] {
     .map((name) => ({ file: path.join(dir, name), content: fs.readFileSync(path.join(dir, name), "utf8") }));
 }
 
-/** Why a patch is unusable, or undefined: it must parse as a YAML mapping. */
+/** The documents of a patch file: `---`-separated YAML, each one parsed. Throws on invalid YAML. */
+export function patchDocuments(content: string): unknown[] {
+  const docs = YAML.parseAllDocuments(content);
+  if (!Array.isArray(docs)) return [];
+  for (const doc of docs) if (doc.errors.length) throw doc.errors[0];
+  return docs.map((doc) => doc.toJS()).filter((doc) => doc !== null && doc !== undefined);
+}
+
+/**
+ * Why a patch is unusable, or undefined: every document must be a YAML mapping. A file may hold
+ * several documents: v1alpha1 parts (no `kind`) are merged as usual, documents of another kind
+ * (UserVolumeConfig, TrustedRootsConfig, …) are added to the config by Talos's patcher.
+ */
 function patchProblem(content: string): string | undefined {
   try {
-    const doc = YAML.parse(content);
-    return doc && typeof doc === "object" && !Array.isArray(doc) ? undefined : "is not a YAML mapping";
+    const docs = patchDocuments(content);
+    if (!docs.length) return "is not a YAML mapping";
+    const bad = docs.findIndex((doc) => !doc || typeof doc !== "object" || Array.isArray(doc));
+    if (bad < 0) return undefined;
+    return docs.length > 1 ? `document ${bad + 1} is not a YAML mapping` : "is not a YAML mapping";
   } catch (err) {
     return `is not valid YAML (${(err as Error).message.split("\n")[0]})`;
   }
+}
+
+/** `Kind/name` of every named document of another kind than v1alpha1 in a patch (e.g. `UserVolumeConfig/local-storage`). */
+export function documentKeys(content: string): string[] {
+  return patchDocuments(content).flatMap((doc) => {
+    const d = doc as { kind?: unknown; name?: unknown };
+    return typeof d?.kind === "string" ? [`${d.kind}/${typeof d.name === "string" ? d.name : ""}`] : [];
+  });
+}
+
+/**
+ * The documents two of a node's patch files both add (same kind and name): Talos's patcher would
+ * let the later one replace the earlier one silently, so the stack refuses it, naming both files.
+ */
+export function duplicateDocuments(files: readonly { file: string; content: string }[]): string[] {
+  const seen = new Map<string, string>();
+  const problems: string[] = [];
+  for (const f of files) {
+    let keys: string[];
+    try {
+      keys = documentKeys(f.content);
+    } catch {
+      continue; // reported by patchProblem
+    }
+    for (const key of keys) {
+      const first = seen.get(key);
+      if (first !== undefined && first !== f.file) problems.push(`${key} is in both ${first} and ${f.file}: a node's config holds one document of each kind and name; keep one`);
+      else seen.set(key, f.file);
+    }
+  }
+  return problems;
 }
 
 /**
@@ -50,6 +96,7 @@ export function readPatchFiles(root: string, config: StackConfig): PatchFiles {
     return files.map((f) => f.content);
   };
   const layer = (...parts: string[]) => checked(readPatchLayer(path.join(root, "patches", ...parts)));
+  const named = (...parts: string[]) => readPatchLayer(path.join(root, "patches", ...parts)).map((f) => ({ file: path.relative(root, f.file), content: f.content }));
 
   const platforms = [...new Set(config.nodes.map((n) => n.platform))];
   const node: Record<string, string[]> = {};
@@ -70,6 +117,13 @@ export function readPatchFiles(root: string, config: StackConfig): PatchFiles {
     platform: Object.fromEntries(platforms.map((p) => [p, layer("platform", p)])),
     node,
   };
+  // Duplicate documents, per node, across every layer it gets (each pair reported once).
+  for (const n of config.nodes) {
+    const own = n.patches.filter((p) => fs.existsSync(path.join(root, p))).map((p) => ({ file: p, content: fs.readFileSync(path.join(root, p), "utf8") }));
+    for (const problem of duplicateDocuments([...named("all"), ...named(n.role), ...named("platform", n.platform), ...own])) {
+      if (!problems.includes(problem)) problems.push(problem);
+    }
+  }
   if (problems.length) throw new StackConfigError(problems);
   return files;
 }

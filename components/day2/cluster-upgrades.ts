@@ -41,7 +41,7 @@ export class ClusterUpgrades extends pulumi.ComponentResource {
     this.minorSteps = step(
       `${name}-talos-minors`,
       // Its create text names no version, so a bump within a minor leaves the step unchanged.
-      { create: recordOnly("Talos minor steps"), update: minorStepsScript(args.nodes, stops, members, args.timeout) },
+      { create: recordOnly("Talos minor steps"), update: minorStepsScript(args.nodes, stops, members, args.timeout, args.talosVersion) },
       args.after,
     );
     this.steps.push(this.minorSteps);
@@ -67,7 +67,7 @@ export class ClusterUpgrades extends pulumi.ComponentResource {
     const kubernetesAfter = previous;
     this.kubernetes = step(
       `${name}-kubernetes`,
-      { create: recordOnly(`Kubernetes ${args.kubernetesVersion}`), update: kubernetesUpgradeScript(members, args.kubernetesVersion, args.timeout) },
+      { create: recordOnly(`Kubernetes ${args.kubernetesVersion}`), update: kubernetesUpgradeScript(members, args.kubernetesVersion, args.timeout, args.talosVersion) },
       kubernetesAfter,
     );
     this.steps.push(this.kubernetes);

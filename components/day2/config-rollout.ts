@@ -10,6 +10,8 @@ export interface ConfigRolloutArgs extends ClusterAccess {
   readonly nodes: readonly UpgradeNode[];
   /** Each node's complete rendered machine config, by node name. Required; secret. */
   readonly machineConfigs: Readonly<Record<string, pulumi.Input<string>>>;
+  /** The cluster's Talos version: the scripts refuse a talosctl older than its minor (talosctlCheck). Required. */
+  readonly talosVersion: string;
   /** Workers changed at the same time (control planes always go one by one). Required (the stack config defaults it to 1). */
   readonly maxUnavailableWorkers: number;
 }
@@ -42,7 +44,7 @@ export class ConfigRollout extends pulumi.ComponentResource {
           args,
           {
             create: recordEnrollment(node.name),
-            update: configRolloutScript(node, members, args.timeout),
+            update: configRolloutScript(node, members, args.timeout, args.talosVersion),
             environment: { [MACHINECONFIG_ENV]: args.machineConfigs[node.name]! },
           },
           this,

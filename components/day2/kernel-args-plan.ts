@@ -62,7 +62,7 @@ export function kernelArgsScript(node: UpgradeNode, target: KernelArgsTarget): s
   const gates = gateCommands(node, target.members, target.timeout);
   const commands = osUpgradeCommands(node, upgrade, "powercycle").slice(0, -gates.length);
   return [
-    prelude(["talosctl", "kubectl"], true),
+    prelude(["talosctl", "kubectl"], target.installerImage.slice(target.installerImage.lastIndexOf(":") + 1)),
     READ_RECORD,
     `if [ "$recorded" = ${q(args)} ]; then echo ${q(`${node.name} has had ${args} since a real boot; skipped`)}; echo ${q(kernelArgsRecord(target.kernelArgs))}; exit 0; fi`,
     `echo ${q(`${node.name}: kernel args `)}"\${recorded:-[unknown]}"${q(` -> ${args}: reinstalling ${target.installerImage} with a power cycle`)}`,

@@ -48,11 +48,11 @@ export function nodeAtStopCommands(node: UpgradeNode & NodeImage & { readonly ke
  * node already at or past a stop's minor is left alone, so a bump within one minor, or a cluster
  * already at the minor below the target, runs only the version reads.
  */
-export function minorStepsScript(nodes: readonly (UpgradeNode & NodeImage & { readonly kernelArgs?: readonly string[] })[], stops: readonly MinorStop[], members: ClusterMembers, timeout: string): string {
+export function minorStepsScript(nodes: readonly (UpgradeNode & NodeImage & { readonly kernelArgs?: readonly string[] })[], stops: readonly MinorStop[], members: ClusterMembers, timeout: string, talosVersion: string): string {
   if (!stops.length) return `echo ${q("no Talos minor below the target: nothing to step through")}`;
   const ordered = upgradeOrder(nodes);
   return [
-    prelude(["talosctl", "kubectl"], true),
+    prelude(["talosctl", "kubectl"], talosVersion),
     // The whole cluster healthy first: a node enrolled in this same up is still installing when
     // its apply returns, and its version cannot be read until it has joined.
     healthCommand(members, timeout),

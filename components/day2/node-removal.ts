@@ -8,6 +8,8 @@ import { UpgradeNode } from "./upgrade-plan";
 export interface NodeRemovalArgs extends ClusterAccess {
   /** Every node the stack lists. Required. */
   readonly nodes: readonly UpgradeNode[];
+  /** The cluster's Talos version: the scripts refuse a talosctl older than its minor (talosctlCheck). Required. */
+  readonly talosVersion: string;
   /** Nodes being removed that do not answer (cluster.removeUnreachable). Default: none. */
   readonly unreachable?: readonly string[];
   /** What removal does to a node that answers (cluster.onDestroy). Required. */
@@ -35,7 +37,7 @@ export class NodeRemoval extends pulumi.ComponentResource {
       args,
       {
         create: recordMembers(args.nodes),
-        update: removalScript(args.nodes, args.unreachable ?? [], args.settings, args.timeout),
+        update: removalScript(args.nodes, args.unreachable ?? [], args.settings, args.timeout, args.talosVersion),
         // A destroy of the whole stack resets the machines here (the applies keep theirs).
         delete: destroyScript(args.nodes, args.settings, args.timeout),
         // The member list this step recorded last time (MEMBERS_RECORD).

@@ -145,12 +145,12 @@ export function removalCommands(via: string, settings: RemovalSettings, timeout:
  * (removalProblems, checked again here against the step's own record). Then the new record. A
  * step whose state holds no record (created by an older release) only records.
  */
-export function removalScript(current: readonly UpgradeNode[], unreachable: readonly string[], settings: RemovalSettings, timeout: string): string {
+export function removalScript(current: readonly UpgradeNode[], unreachable: readonly string[], settings: RemovalSettings, timeout: string, talosVersion: string): string {
   const record = membersRecord(current);
   const via = current.find((n) => n.role === "controlplane")!.address;
   const entries = (role: string) => current.filter((n) => n.role === role).map((n) => `${n.name}=${n.address}=${n.role}`);
   return [
-    prelude(["talosctl", "kubectl"], true),
+    prelude(["talosctl", "kubectl"], talosVersion),
     READ_MEMBERS,
     `current=${q(` ${[...entries("controlplane"), ...entries("worker")].join(" ")} `)}`,
     `unreachable=${q(` ${unreachable.join(" ")} `)}`,

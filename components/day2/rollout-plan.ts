@@ -50,9 +50,9 @@ export function configApplyCommands(node: UpgradeNode, members: ClusterMembers, 
 }
 
 /** The script a node's rollout step runs: the config from the secret environment to a private file, then apply and gate. */
-export function configRolloutScript(node: UpgradeNode, members: ClusterMembers, timeout: string): string {
+export function configRolloutScript(node: UpgradeNode, members: ClusterMembers, timeout: string, talosVersion: string): string {
   return [
-    prelude(["talosctl", "kubectl"], true),
+    prelude(["talosctl", "kubectl"], talosVersion),
     `printf '%s' "$${MACHINECONFIG_ENV}" > "$work/machineconfig"`,
     ...configApplyCommands(node, members, timeout),
   ].join("\n");

@@ -108,21 +108,36 @@ export const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 export const TALOSCTL_MINIMUM = "1.13";
 
 /**
- * Refuses a talosctl older than TALOSCTL_MINIMUM before anything runs: with an older one the
- * drain would have no owner. `talosctl version --client --short` prints `Talos vX.Y.Z` under
- * `Client:` (talosctl v1.13.0 cmd/talosctl/cmd/talos/version.go).
+ * The oldest talosctl minor that may drive a cluster at `talosVersion`: the cluster's own minor
+ * (talosctl's `upgrade-k8s` checks every node against its own compatibility table, which knows
+ * no newer minor: siderolabs/talos v1.13.0 pkg/cluster/kubernetes/compat.go), and never below
+ * TALOSCTL_MINIMUM (the drain owner).
  */
-export const TALOSCTL_CHECK = [
-  `tv="$(talosctl version --client --short 2>/dev/null | sed -n 's/^[[:space:]]*Talos v\\([0-9][0-9]*\\.[0-9][0-9]*\\).*/\\1/p' | head -n 1)"`,
-  `case "$tv" in 1.1[3-9]|1.[2-9][0-9]) ;; *) echo "talosctl \${tv:-of unknown version} is too old: the day-2 steps need talosctl v${TALOSCTL_MINIMUM} or newer (its upgrade and reboot --drain cordon, drain and uncordon the node themselves); install a newer talosctl and run pulumi up again" >&2; exit 127;; esac`,
-].join("\n");
+export function talosctlMinimum(talosVersion: string): string {
+  return `1.${Math.max(Number(TALOSCTL_MINIMUM.split(".")[1]), talosMinor(talosVersion))}`;
+}
 
 /**
- * Checks the tools (with `drainOwner`, that talosctl drains and uncordons by itself:
- * TALOSCTL_CHECK), then writes the configs to private temporary files that disappear with the
+ * Refuses, before anything runs, a talosctl older than talosctlMinimum(talosVersion).
+ * `talosctl version --client --short` prints `Talos vX.Y.Z` under `Client:` (talosctl v1.14.1
+ * cmd/talosctl/cmd/talos/version.go); a version that cannot be read is refused too.
+ */
+export function talosctlCheck(talosVersion: string): string {
+  const minimum = talosctlMinimum(talosVersion);
+  const reason = `the day-2 steps of a Talos ${talosVersion} cluster need talosctl v${minimum} or newer (talosctl's upgrade-k8s refuses nodes of a minor it does not know, and from v${TALOSCTL_MINIMUM} on its upgrade and reboot --drain cordon, drain and uncordon the node themselves); install talosctl v${minimum} or newer and run pulumi up again`;
+  return [
+    `tv="$(talosctl version --client --short 2>/dev/null | sed -n 's/^[[:space:]]*Talos v\\([0-9][0-9]*\\.[0-9][0-9]*\\).*/\\1/p' | head -n 1)"`,
+    `case "$tv" in 1.*) tm="\${tv#1.}";; *) tm="";; esac`,
+    `if [ -z "$tm" ] || [ "$tm" -lt ${minimum.split(".")[1]} ]; then echo "talosctl \${tv:-of unknown version} is too old: "${q(reason)} >&2; exit 127; fi`,
+  ].join("\n");
+}
+
+/**
+ * Checks the tools (given the cluster's Talos version, that talosctl is new enough for it:
+ * talosctlCheck), then writes the configs to private temporary files that disappear with the
  * script: they never appear on a command line, in `ps`, or in the logs.
  */
-export function prelude(tools: readonly ("talosctl" | "kubectl")[], drainOwner = false): string {
+export function prelude(tools: readonly ("talosctl" | "kubectl")[], talosVersion?: string): string {
   const checks = tools.map(
     (t) =>
       `command -v ${t} >/dev/null 2>&1 || { echo "${t} is not on PATH: install ${t === "talosctl" ? "talosctl (https://www.talos.dev/latest/talos-guides/install/talosctl/)" : "kubectl (https://kubernetes.io/docs/tasks/tools/)"} and run pulumi up again" >&2; exit 127; }`,
@@ -130,7 +145,7 @@ export function prelude(tools: readonly ("talosctl" | "kubectl")[], drainOwner =
   return [
     "set -eu",
     ...checks,
-    ...(drainOwner ? [TALOSCTL_CHECK] : []),
+    ...(talosVersion !== undefined ? [talosctlCheck(talosVersion)] : []),
     "umask 077",
     'work="$(mktemp -d)"',
     `trap 'rm -rf "$work"' EXIT`,
@@ -194,7 +209,7 @@ export function minorGuard(node: UpgradeNode, target: string): string[] {
  */
 export function osUpgradeScript(node: UpgradeNode, target: OsTarget): string {
   return [
-    prelude(["talosctl", "kubectl"], true),
+    prelude(["talosctl", "kubectl"], target.talosVersion),
     readTag(node.address),
     `if ${atTargetCheck(node, target)}; then echo ${q(`${node.name} already runs ${target.installerImage}; skipped`)}; exit 0; fi`,
     ...minorGuard(node, target.talosVersion),
@@ -234,9 +249,9 @@ export function kubernetesUpgradeCommands(members: ClusterMembers, version: stri
   ];
 }
 
-export function kubernetesUpgradeScript(members: ClusterMembers, version: string, timeout: string): string {
+export function kubernetesUpgradeScript(members: ClusterMembers, version: string, timeout: string, talosVersion: string): string {
   return [
-    prelude(["talosctl", "kubectl"], true),
+    prelude(["talosctl", "kubectl"], talosVersion),
     // Every kubelet already at the target: nothing to do.
     `if [ "$(kubectl get nodes -o jsonpath='{.items[*].status.nodeInfo.kubeletVersion}' | tr ' ' '\\n' | sort -u)" = "v${version}" ]; then echo ${q(`Kubernetes already at ${version}; skipped`)}; exit 0; fi`,
     ...kubernetesUpgradeCommands(members, version, timeout),

@@ -118,8 +118,13 @@ export function toYaml(patch: object): string {
 export function kernelArgsOf(patches: readonly string[]): string[] {
   const args: string[] = [];
   for (const patch of patches) {
-    const list = (YAML.parse(patch) as { machine?: { install?: { extraKernelArgs?: unknown } } } | null)?.machine?.install?.extraKernelArgs;
-    for (const arg of Array.isArray(list) ? list : []) if (typeof arg === "string" && !args.includes(arg)) args.push(arg);
+    // every v1alpha1 document of the (possibly multi-document) patch; other kinds carry none
+    for (const doc of YAML.parseAllDocuments(patch) as YAML.Document[]) {
+      const d = doc.toJS() as { kind?: unknown; machine?: { install?: { extraKernelArgs?: unknown } } } | null;
+      if (!d || typeof d !== "object" || d.kind !== undefined) continue;
+      const list = d.machine?.install?.extraKernelArgs;
+      for (const arg of Array.isArray(list) ? list : []) if (typeof arg === "string" && !args.includes(arg)) args.push(arg);
+    }
   }
   return args;
 }

@@ -10,6 +10,7 @@
 //   TALOS_STAND_IN_STATE       state dir: state.json (see tests/support/talos-nodes.ts) and calls.log
 //   TALOS_STAND_IN_KUBECONFIG  admin kubeconfig of the real control plane
 //   TALOS_STAND_IN_KUBECTL     kubectl binary (default: kubectl on PATH)
+//   TALOS_STAND_IN_CLIENT      client version it reports (default v1.14.1, the talosctl setup builds)
 //   TALOSCONFIG / --talosconfig  must exist and be mode 600 (as the project's scripts provide it)
 //
 // Behaviour and where it comes from (github.com/siderolabs/talos at tag v1.13.0 unless noted;
@@ -76,7 +77,8 @@ import fs from "node:fs";
 import path from "node:path";
 import YAML from "yaml";
 
-const CLIENT_TAG = "v1.13.0";
+// The client version `version --client` reports: the talosctl setup builds, or TALOS_STAND_IN_CLIENT.
+const CLIENT_TAG = process.env.TALOS_STAND_IN_CLIENT || "v1.14.1";
 const POLL_MS = 250;
 const CORDONED_ANNOTATION = "talos.dev/cordoned";
 /** What kwok's node stage reads the kubelet version from (tests/support/kwok-stages.ts). */

@@ -82,7 +82,7 @@ if [ "$tool" = kubectl ]; then
   esac
   echo "kubectl stand-in: not expected here: $*" >&2; exit 1
 fi
-if [ "$1 $2" = "version --client" ]; then printf 'Client:\\n\\tTalos v1.13.0\\n'; exit 0; fi
+if [ "$1 $2" = "version --client" ]; then printf 'Client:\\n\\tTalos v1.14.1\\n'; exit 0; fi
 node="$2"; shift 2
 leave() { grep -v " $1 " "$STANDIN_DIR/etcd" > "$STANDIN_DIR/e.tmp"; mv "$STANDIN_DIR/e.tmp" "$STANDIN_DIR/etcd"; }
 name="$(cat "$STANDIN_DIR/$node.name" 2>/dev/null)"
@@ -119,7 +119,7 @@ exit 0
 
   it("only records when its state holds no record, or no node left", () => {
     for (const previous of [undefined, membersRecord(all)]) {
-      const r = run(removalScript(all, [], GRACEFUL, "10m"), all, previous);
+      const r = run(removalScript(all, [], GRACEFUL, "10m", "v1.14.1"), all, previous);
       assert.equal(r.status, 0, r.stderr);
       assert.deepEqual(r.log, [client]);
       assert.equal(r.stdout.at(-1), membersRecord(all));
@@ -128,7 +128,7 @@ exit 0
 
   it("takes a removed worker and control plane out, worker first: reset (Talos drains and leaves etcd), Node deleted, gate over those still there", () => {
     const now = [cp(1), cp(2), w(1)];
-    const r = run(removalScript(now, [], GRACEFUL, "10m"), all, `…\n${membersRecord(all)}`);
+    const r = run(removalScript(now, [], GRACEFUL, "10m", "v1.14.1"), all, `…\n${membersRecord(all)}`);
     assert.equal(r.status, 0, r.stderr);
     assert.deepEqual(r.log, [
       client,
@@ -149,7 +149,7 @@ exit 0
 
   it("removes a node named in cluster.removeUnreachable through a remaining control plane, never dialing it", () => {
     const now = [cp(1), cp(2), w(1), w(2)];
-    const r = run(removalScript(now, ["cp-3"], GRACEFUL, "10m"), all, membersRecord(all));
+    const r = run(removalScript(now, ["cp-3"], GRACEFUL, "10m", "v1.14.1"), all, membersRecord(all));
     assert.equal(r.status, 0, r.stderr);
     assert.ok(!r.log.some((l) => l.includes("10.0.1.13")), r.log.join("\n"));
     assert.deepEqual(r.log.slice(1), [
@@ -166,14 +166,14 @@ exit 0
 
   it("a rerun after a failed gate finds the node gone already and only gates", () => {
     const now = [cp(1), cp(2), cp(3), w(1)];
-    const r = run(removalScript(now, [], GRACEFUL, "10m"), now, membersRecord(all));
+    const r = run(removalScript(now, [], GRACEFUL, "10m", "v1.14.1"), now, membersRecord(all));
     assert.equal(r.status, 0, r.stderr);
     assert.deepEqual(r.log.slice(1), ["kubectl get node w-2 --ignore-not-found -o name", "kubectl delete node w-2 --ignore-not-found --timeout=10m", "talosctl -n 10.0.1.11 health --control-plane-nodes 10.0.1.11,10.0.1.12,10.0.1.13 --worker-nodes 10.0.1.61 --wait-timeout=10m"]);
     assert.equal(r.stdout[1], "w-2 is neither a Kubernetes node nor an etcd member any more: already removed");
   });
 
   it("refuses, before touching anything, a removal etcd's quorum cannot carry", () => {
-    const r = run(removalScript([cp(1), w(1), w(2)], ["cp-2", "cp-3"], GRACEFUL, "10m"), all, membersRecord(all));
+    const r = run(removalScript([cp(1), w(1), w(2)], ["cp-2", "cp-3"], GRACEFUL, "10m", "v1.14.1"), all, membersRecord(all));
     assert.equal(r.status, 1);
     assert.equal(r.stderr, "removing control plane cp-2 needs etcd's quorum of 2 of its 3 members, but only 1 answer: bring enough of the nodes in cluster.removeUnreachable back first, or rebuild the cluster from an etcd snapshot (cluster.recoverFrom); nothing was removed");
     assert.deepEqual(r.log, [client]);
@@ -181,7 +181,7 @@ exit 0
 
   it("with onDestroy.reset false a control plane leaves etcd, then shuts down with its installation kept", () => {
     const now = [cp(1), cp(2), w(1), w(2)];
-    const r = run(removalScript(now, [], { graceful: true, reset: false, reboot: false }, "10m"), all, membersRecord(all));
+    const r = run(removalScript(now, [], { graceful: true, reset: false, reboot: false }, "10m", "v1.14.1"), all, membersRecord(all));
     assert.equal(r.status, 0, r.stderr);
     assert.deepEqual(r.log.slice(3, 5), ["talosctl -n 10.0.1.13 etcd leave", "talosctl -n 10.0.1.13 shutdown --wait --timeout=10m"]);
     assert.deepEqual(r.etcd, ["cp-1", "cp-2"]);

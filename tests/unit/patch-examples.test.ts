@@ -6,7 +6,7 @@ import { execFileSync } from "node:child_process";
 import path from "node:path";
 import pins from "../../toolchain/versions.json";
 import { clusterPatches, kernelArgsOf, nodePatch, toYaml } from "../../components/talos/patches";
-import { readPatchLayer } from "../../config/patch-files";
+import { documentKeys, duplicateDocuments, patchDocuments, readPatchLayer } from "../../config/patch-files";
 
 const root = path.resolve(__dirname, "..", "..");
 const rel = (file: string) => path.relative(root, file);
@@ -31,16 +31,45 @@ function programLayers(): { source: string; content: string }[] {
 }
 
 describe("patches/examples (seed 002's recommended settings, opt-in)", () => {
-  it("holds the four settings of seed 002, each saying why and when to use it", () => {
+  it("holds the four settings of seed 002 and the two Talos-document examples, each saying why and when to use it", () => {
     assert.deepEqual(
       examples.map((f) => rel(f.file)),
-      ["patches/examples/10-cpu-governor-performance.yaml", "patches/examples/20-kubespan.yaml", "patches/examples/30-registry-auth.yaml", "patches/examples/40-local-storage-mount.yaml"],
+      [
+        "patches/examples/10-cpu-governor-performance.yaml",
+        "patches/examples/20-kubespan.yaml",
+        "patches/examples/30-registry-auth.yaml",
+        "patches/examples/40-local-storage-mount.yaml",
+        "patches/examples/50-local-storage-user-volume.yaml",
+        "patches/examples/60-trusted-roots.yaml",
+      ],
     );
     for (const f of examples) {
-      assert.match(f.content, /^# Opt-in \(seed 002, "[^"]+"\)/, rel(f.file));
+      assert.match(f.content, examples.indexOf(f) < 4 ? /^# Opt-in \(seed 002, "[^"]+"\)/ : /^# Opt-in: /, rel(f.file));
       assert.match(f.content, /^# Why: /m, rel(f.file));
       assert.match(f.content, /^# When: /m, rel(f.file));
     }
+  });
+
+  it("the user-volume example is two documents (a v1alpha1 part and a UserVolumeConfig); the trusted roots one a TrustedRootsConfig", () => {
+    assert.deepEqual(documentKeys(examples[4]!.content), ["UserVolumeConfig/local-storage"]);
+    assert.equal(patchDocuments(examples[4]!.content).length, 2);
+    assert.deepEqual(documentKeys(examples[5]!.content), ["TrustedRootsConfig/internal-ca"]);
+    // no kernel args in either, and the v1alpha1 part is read past the separator
+    assert.deepEqual(kernelArgsOf([examples[4]!.content]), []);
+    assert.deepEqual(kernelArgsOf([`apiVersion: v1alpha1\nkind: UserVolumeConfig\nname: x\n---\nmachine:\n  install:\n    extraKernelArgs: [vga=792]\n`]), ["vga=792"]);
+  });
+
+  it("a document of the same kind and name in two of a node's files is refused, naming both", () => {
+    const uv = (name: string) => `apiVersion: v1alpha1\nkind: UserVolumeConfig\nname: ${name}\n`;
+    assert.deepEqual(
+      duplicateDocuments([
+        { file: "patches/all/50-a.yaml", content: `machine: {}\n---\n${uv("local-storage")}` },
+        { file: "patches/worker/50-b.yaml", content: uv("other") },
+        { file: "extra/c.yaml", content: uv("local-storage") },
+      ]),
+      ["UserVolumeConfig/local-storage is in both patches/all/50-a.yaml and extra/c.yaml: a node's config holds one document of each kind and name; keep one"],
+    );
+    assert.deepEqual(duplicateDocuments([{ file: "a.yaml", content: uv("x") }, { file: "b.yaml", content: uv("y") }]), []);
   });
 
   it("the CPU governor reaches the node's upgrade target as a kernel argument", () => {
@@ -56,6 +85,8 @@ describe("patches/examples (seed 002's recommended settings, opt-in)", () => {
       ),
       // The control: KubeSpan without cluster discovery, which Talos refuses.
       { name: "kubespan without discovery", mode: "metal", role: "worker", patches: [...layers, { source: "broken", content: kubespan.replace(/(discovery:[\s\S]*enabled:) true/, "$1 false") }] },
+      // The control for the second document of a multi-document file: Talos validates it too.
+      { name: "user volume smaller than its minimum", mode: "metal", role: "worker", patches: [...layers, { source: "broken", content: examples[4]!.content.replace("minSize: 20GB", "minSize: 20GB\n  maxSize: 10GB") }] },
     ];
     const request = {
       // The program's generator (Terraform Talos provider v0.8.0, machinery v1.10) writes
@@ -67,8 +98,9 @@ describe("patches/examples (seed 002's recommended settings, opt-in)", () => {
     assert.deepEqual(
       results.map((r) => ({ name: r.name, valid: r.valid, message: r.message })),
       [
-        ...items.slice(0, -1).map((i) => ({ name: i.name, valid: true, message: undefined })),
+        ...items.slice(0, -2).map((i) => ({ name: i.name, valid: true, message: undefined })),
         { name: "kubespan without discovery", valid: false, message: "1 error occurred:\n\t* KubeSpan requires cluster discovery to be enabled" },
+        { name: "user volume smaller than its minimum", valid: false, message: "1 error occurred:\n\t* UserVolumeConfig/local-storage: min size is greater than max size" },
       ],
     );
   });

@@ -95,7 +95,7 @@ describe("rollout plan", () => {
   });
 
   it("writes the config from the secret environment into a private file, never onto a command line", () => {
-    const script = configRolloutScript(nodes[0]!, members, "10m");
+    const script = configRolloutScript(nodes[0]!, members, "10m", "v1.14.1");
     assert.match(script, /umask 077\n/);
     assert.match(script, /printf '%s' "\$TALOS_CLUSTER_MACHINECONFIG" > "\$work\/machineconfig"\n/);
     assert.ok(script.indexOf("umask 077") < script.indexOf("TALOS_CLUSTER_MACHINECONFIG"));

@@ -67,7 +67,7 @@ describe("upgrade plan", () => {
 
   it("judges the node by its version and schematic; kernel args are not the upgrade step's business", () => {
     const lines = osUpgradeScript(nodes[1]!, target).split("\n");
-    const ours = lines.slice(prelude(["talosctl", "kubectl"], true).split("\n").length);
+    const ours = lines.slice(prelude(["talosctl", "kubectl"], target.talosVersion).split("\n").length);
     assert.deepEqual(ours, [
       `tag="$(talosctl -n 10.0.1.11 version --short 2>/dev/null | sed -n 's/^[[:space:]]*Tag:[[:space:]]*//p' | tail -n 1)"`,
       `if [ "$tag" = 'v1.10.7' ] && talosctl -n 10.0.1.11 get extensions 2>/dev/null | grep -q 'abc'; then echo 'cp-1 already runs factory.talos.dev/installer/abc:v1.10.7; skipped'; exit 0; fi`,
@@ -78,7 +78,7 @@ describe("upgrade plan", () => {
 
   it("a kernel-args change power-cycles the node into the image it runs, checks /proc/cmdline, gates, then records", () => {
     const kt = { kernelArgs: ["vga=792"], installerImage: target.installerImage, timeout: "10m", members };
-    const ours = kernelArgsScript(nodes[1]!, kt).split("\n").slice(prelude(["talosctl", "kubectl"], true).split("\n").length);
+    const ours = kernelArgsScript(nodes[1]!, kt).split("\n").slice(prelude(["talosctl", "kubectl"], target.talosVersion).split("\n").length);
     assert.deepEqual(ours, [
       `recorded="$(printf '%s\\n' "\${PULUMI_COMMAND_STDOUT:-}" | sed -n 's/^kernel args since a real boot: //p' | tail -n 1)"`,
       `if [ "$recorded" = '[vga=792]' ]; then echo 'cp-1 has had [vga=792] since a real boot; skipped'; echo 'kernel args since a real boot: [vga=792]'; exit 0; fi`,
@@ -326,8 +326,35 @@ esac
   it("refuses a talosctl older than v1.13, whose upgrade does not drain, before touching any node", () => {
     const r = run(osUpgradeScript(cp1, targetAt("v1.12.4")), { "10.0.1.11": "v1.12.3" }, undefined, { client: "v1.12.6" });
     assert.equal(r.status, 127);
-    assert.equal(r.stderr, "talosctl 1.12 is too old: the day-2 steps need talosctl v1.13 or newer (its upgrade and reboot --drain cordon, drain and uncordon the node themselves); install a newer talosctl and run pulumi up again");
+    assert.equal(r.stderr, "talosctl 1.12 is too old: the day-2 steps of a Talos v1.12.4 cluster need talosctl v1.13 or newer (talosctl's upgrade-k8s refuses nodes of a minor it does not know, and from v1.13 on its upgrade and reboot --drain cordon, drain and uncordon the node themselves); install talosctl v1.13 or newer and run pulumi up again");
     assert.deepEqual(r.log, [client]);
+  });
+
+  it("every day-2 script refuses a talosctl below the cluster's minor (v1.13.0 on Talos v1.14.1) before touching any node", () => {
+    const t = targetAt("v1.14.1");
+    const scripts: Record<string, string> = {
+      upgrade: osUpgradeScript(cp1, t),
+      "minor steps": minorStepsScript([cp1, w1], minorStopsFor("v1.14.1", t.installerImage), members, "10m", "v1.14.1"),
+      "kernel args": kernelArgsScript(cp1, { kernelArgs: ["vga=792"], installerImage: t.installerImage, timeout: "10m", members }),
+      kubernetes: kubernetesUpgradeScript(members, "1.37.0", "10m", "v1.14.1"),
+      rollout: configRolloutScript(cp1, members, "10m", "v1.14.1"),
+      removal: removalScript([cp1, w1], [], { graceful: true, reset: true, reboot: false }, "10m", "v1.14.1"),
+    };
+    const why = "the day-2 steps of a Talos v1.14.1 cluster need talosctl v1.14 or newer (talosctl's upgrade-k8s refuses nodes of a minor it does not know, and from v1.13 on its upgrade and reboot --drain cordon, drain and uncordon the node themselves); install talosctl v1.14 or newer and run pulumi up again";
+    for (const [what, script] of Object.entries(scripts)) {
+      const r = run(script, { "10.0.1.11": "v1.13.9", "10.0.1.61": "v1.13.9" }, undefined, { client: "v1.13.0" });
+      assert.equal(r.status, 127, what);
+      assert.equal(r.stderr, `talosctl 1.13 is too old: ${why}`, what);
+      // the client version is the only call: no node was read, let alone touched
+      assert.deepEqual(r.log, [client], what);
+      assert.deepEqual(r.versions, { "10.0.1.11": "v1.13.9", "10.0.1.61": "v1.13.9" }, what);
+    }
+    // a client it cannot read is refused the same way; talosctl v1.14.1 (what setup builds) and newer pass
+    assert.equal(run(scripts.upgrade!, { "10.0.1.11": "v1.14.1" }, undefined, { client: "unknown" }).stderr, `talosctl of unknown version is too old: ${why}`);
+    for (const ok of ["v1.14.1", "v1.15.0"]) {
+      const r = run(scripts.upgrade!, { "10.0.1.11": "v1.14.1" }, undefined, { client: ok });
+      assert.equal(r.status, 0, `${ok}: ${r.stderr}`);
+    }
   });
 
   it("skips a node at the target version and schematic, without touching it", () => {
@@ -384,7 +411,7 @@ esac
       { minor: 11, version: "v1.11.6", installerImage: image("v1.11.6") },
       { minor: 12, version: "v1.12.11", installerImage: image("v1.12.11") },
     ]);
-    const r = run(minorStepsScript([w1, cp1, cp2], stops, members, "10m"), { "10.0.1.11": "v1.10.5", "10.0.1.12": "v1.11.6", "10.0.1.61": "v1.10.5" });
+    const r = run(minorStepsScript([w1, cp1, cp2], stops, members, "10m", "v1.13.2"), { "10.0.1.11": "v1.10.5", "10.0.1.12": "v1.11.6", "10.0.1.61": "v1.10.5" });
     assert.equal(r.status, 0, r.stderr);
     const up = (n: typeof cp1 | typeof w1, v: string) => osUpgradeCommands(n, { ...targetAt(v), schematicId: "" });
     assert.deepEqual(r.log, [
@@ -408,18 +435,18 @@ esac
 
   it("the minor steps refuse a node too old to step from, and one whose version cannot be read, before touching it", () => {
     const stops = minorStopsFor("v1.12.0", image("v1.12.0"));
-    const old = run(minorStepsScript([cp1], stops, members, "10m"), { "10.0.1.11": "v1.8.3" });
+    const old = run(minorStepsScript([cp1], stops, members, "10m", "v1.12.0"), { "10.0.1.11": "v1.8.3" });
     assert.equal(old.status, 1);
     assert.equal(old.stderr, "cp-1 runs v1.8.3, more than one minor below v1.10.9: upgrade it by hand one minor at a time (talosctl upgrade) to v1.10.9, then run up again");
     assert.deepEqual(old.log, [client, health, ...reads(cp1)]);
-    const unreadable = run(minorStepsScript([cp1], stops, members, "10m"), { "10.0.1.11": "" });
+    const unreadable = run(minorStepsScript([cp1], stops, members, "10m", "v1.12.0"), { "10.0.1.11": "" });
     assert.equal(unreadable.status, 1);
     assert.equal(unreadable.stderr, "cp-1: cannot read the Talos version it runs (talosctl -n 10.0.1.11 version), so it cannot be stepped to v1.10.9");
   });
 
   it("a bump within the oldest minor has no stops", () => {
     assert.deepEqual(minorStopsFor("v1.10.7", image("v1.10.7")), []);
-    assert.equal(minorStepsScript([cp1], [], members, "10m"), "echo 'no Talos minor below the target: nothing to step through'");
+    assert.equal(minorStepsScript([cp1], [], members, "10m", "v1.12.0"), "echo 'no Talos minor below the target: nothing to step through'");
   });
 });
 
@@ -443,13 +470,13 @@ describe("the upgrade command lines against the pinned talosctl", () => {
     const settings = { graceful: true, reset: true, reboot: false };
     const scripts = [
       osUpgradeScript(node, target),
-      minorStepsScript([node], minorStopsFor("v1.12.0", target.installerImage), members, "10m"),
+      minorStepsScript([node], minorStopsFor("v1.12.0", target.installerImage), members, "10m", "v1.14.1"),
       kernelArgsScript(node, { kernelArgs: ["vga=792"], installerImage: target.installerImage, timeout: "10m", members }),
-      kubernetesUpgradeScript(members, "1.37.1", "10m"),
-      configRolloutScript(node, members, "10m"),
+      kubernetesUpgradeScript(members, "1.37.1", "10m", "v1.14.1"),
+      configRolloutScript(node, members, "10m", "v1.14.1"),
       // the removal script's commands with the shell variables a run fills in
-      removalScript([node], [], settings, "10m").replace(/"\$addr"/g, "10.0.1.13").replace(/"\$id"/g, "a200").replace(/"\$gate_cps" \$\{gate_workers:\+--worker-nodes "\$gate_workers"\}/g, "10.0.1.11 --worker-nodes 10.0.1.61"),
-      removalScript([node], [], { ...settings, reset: false }, "10m").replace(/"\$addr"/g, "10.0.1.13"),
+      removalScript([node], [], settings, "10m", "v1.14.1").replace(/"\$addr"/g, "10.0.1.13").replace(/"\$id"/g, "a200").replace(/"\$gate_cps" \$\{gate_workers:\+--worker-nodes "\$gate_workers"\}/g, "10.0.1.11 --worker-nodes 10.0.1.61"),
+      removalScript([node], [], { ...settings, reset: false }, "10m", "v1.14.1").replace(/"\$addr"/g, "10.0.1.13"),
       destroyScript([node], settings, "10m"),
     ];
     const lines = new Set(scripts.flatMap((s) => [...s.matchAll(/talosctl (-n [^|"'()\n]+?)(?: 2>\/dev\/null|;;|;| \||\n|$)/g)].map((m) => m[1]!.trim())));

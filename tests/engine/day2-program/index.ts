@@ -41,6 +41,7 @@ const access = { timeout: "1m", talosconfig: config.requireSecret("talosconfig")
 
 const removal = new NodeRemoval("lab-nodes", {
   nodes: day2Nodes,
+  talosVersion,
   unreachable: config.getObject<string[]>("removeUnreachable") ?? [],
   settings: { graceful: true, reset: true, reboot: true },
   checked: removalGuard(members, config.getObject<string[]>("removeUnreachable") ?? []),
@@ -58,6 +59,7 @@ const upgrades = new ClusterUpgrades("lab-upgrades", {
 });
 const rollout = new ConfigRollout("lab-rollout", {
   nodes: day2Nodes,
+  talosVersion,
   machineConfigs: Object.fromEntries(members.map((n) => [n.name, pulumi.secret(machineConfig(n))])),
   maxUnavailableWorkers: 1,
   ...access,
