@@ -117,14 +117,18 @@ export function talosctlMinimum(talosVersion: string): string {
   return `1.${Math.max(Number(TALOSCTL_MINIMUM.split(".")[1]), talosMinor(talosVersion))}`;
 }
 
+/** `1.14` of `v1.14.1`. */
+const minorOf = (talosVersion: string) => `1.${talosMinor(talosVersion)}`;
+
 /**
  * Refuses, before anything runs, a talosctl older than talosctlMinimum(talosVersion).
  * `talosctl version --client --short` prints `Talos vX.Y.Z` under `Client:` (talosctl v1.14.1
- * cmd/talosctl/cmd/talos/version.go); a version that cannot be read is refused too.
+ * cmd/talosctl/cmd/talos/version.go); a version that cannot be read is refused too. Only the
+ * cluster's minor is in the script, so a patch bump leaves the Kubernetes and rollout steps as they were.
  */
 export function talosctlCheck(talosVersion: string): string {
   const minimum = talosctlMinimum(talosVersion);
-  const reason = `the day-2 steps of a Talos ${talosVersion} cluster need talosctl v${minimum} or newer (talosctl's upgrade-k8s refuses nodes of a minor it does not know, and from v${TALOSCTL_MINIMUM} on its upgrade and reboot --drain cordon, drain and uncordon the node themselves); install talosctl v${minimum} or newer and run pulumi up again`;
+  const reason = `the day-2 steps of a Talos ${minorOf(talosVersion)} cluster need talosctl v${minimum} or newer (talosctl's upgrade-k8s refuses nodes of a minor it does not know, and from v${TALOSCTL_MINIMUM} on its upgrade and reboot --drain cordon, drain and uncordon the node themselves); install talosctl v${minimum} or newer and run pulumi up again`;
   return [
     `tv="$(talosctl version --client --short 2>/dev/null | sed -n 's/^[[:space:]]*Talos v\\([0-9][0-9]*\\.[0-9][0-9]*\\).*/\\1/p' | head -n 1)"`,
     `case "$tv" in 1.*) tm="\${tv#1.}";; *) tm="";; esac`,
