@@ -52,6 +52,7 @@ const hetzner =
     clusterName: config.cluster.name,
     settings: config.hetzner,
     token: pulumi.secret(config.hcloudToken!),
+    cloudController: config.addons.hcloudCcm.enabled === true,
   });
 
 // Synology: the VMM guests of the nodes with a vm section, booted from the cluster's ISO.
@@ -186,6 +187,12 @@ const addons =
     // Talos-level health (no CNI yet) once every node is at its target.
     clusterReady: bootstrap.healthyAfter([...kernelArgs.done, ...(wipes ? wipes.steps : [])], true),
     healthyAfter: (after) => bootstrap.healthyAfter(after, false),
+    hetzner: hetzner && {
+      token: pulumi.secret(config.hcloudToken!),
+      networkId: hetzner.networkId,
+      location: config.hetzner!.location,
+      subnetCidr: config.hetzner!.subnetCidr,
+    },
   });
 
 // Scheduled etcd snapshots to S3, after the add-ons' health gate like the other add-ons.
@@ -234,4 +241,6 @@ export const kubeconfig = cluster.bootstrap?.kubeconfig ?? null;
 export const addonsHealthy = addons?.healthy ?? null;
 /** Per add-on and component: replicas and the nodes each can run on (the preview shows it). */
 export const addonPlacement = addons?.placement ?? null;
+/** The Gateway's address (its status, written by the controller from its LoadBalancer Service); null without one. */
+export const gatewayAddress = addons?.gatewayAddress ?? null;
 export const etcdBackupSchedule = (etcdBackup ? backup?.schedule : undefined) ?? null;

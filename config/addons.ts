@@ -71,6 +71,12 @@ export const addonsSchema = z.strictObject({
    * addresses and the pod and service networks (config/load-balancer-checks.ts). Default: none.
    */
   loadBalancer: z.strictObject({ addresses: z.array(z.string()).max(64).default([]) }).default({ addresses: [] }),
+  /**
+   * Hetzner's cloud controller manager (Hetzner stacks only): LoadBalancer Services (a Gateway's
+   * Envoy, too) get a Hetzner load balancer, and nodes their provider ID and addresses. Its token
+   * is the stack secret hcloud:token. Default: on for a Hetzner stack, off (and refused) elsewhere.
+   */
+  hcloudCcm: z.strictObject({ enabled: z.boolean().optional(), values: valuesOverride }).default({ values: {} }),
   /** Gateway API standard-channel CRDs (seed 003). Default: off. */
   gatewayApi: z.strictObject({ enabled: z.boolean().default(false) }).default({ enabled: false }),
   /** Rook Ceph on the nodes' dataDisks (seed 003). Default: off. */

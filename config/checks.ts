@@ -38,7 +38,7 @@ export function crossFieldChecks(value: unknown, ctx: Ctx): void {
   }
   checkNetworks(cluster, nodes, ctx);
   checkDisks(nodes, ctx);
-  checkAddons(record(root.addons), cluster, nodes, ctx);
+  checkAddons(record(root.addons), cluster, nodes, root.hetzner !== undefined, ctx);
   checkGatewayAndViz(record(root.addons), ctx);
   checkLoadBalancer(root, ctx);
   checkNodeRules(root, cluster, nodes, ctx);
@@ -57,7 +57,7 @@ export function crossFieldChecks(value: unknown, ctx: Ctx): void {
 }
 
 /** Add-ons that cannot work with the rest of the config; `enabled` defaults as in the schema. */
-function checkAddons(addons: Record<string, unknown>, cluster: Record<string, unknown>, nodes: Record<string, unknown>[], ctx: Ctx) {
+function checkAddons(addons: Record<string, unknown>, cluster: Record<string, unknown>, nodes: Record<string, unknown>[], hetzner: boolean, ctx: Ctx) {
   const enabled = (name: string, byDefault: boolean) => {
     const v = record(addons[name]).enabled;
     return typeof v === "boolean" ? v : byDefault;
@@ -71,6 +71,10 @@ function checkAddons(addons: Record<string, unknown>, cluster: Record<string, un
   }
   if (enabled("rookCeph", false) && !nodes.some((n) => Array.isArray(n.dataDisks) && n.dataDisks.length > 0)) {
     issue(ctx, ["addons", "rookCeph", "enabled"], "needs at least one node with dataDisks for Ceph OSDs");
+  }
+  // The controller talks to Hetzner's API about the servers this stack created: nothing to do elsewhere.
+  if (!hetzner && enabled("hcloudCcm", false)) {
+    issue(ctx, ["addons", "hcloudCcm", "enabled"], "is only for a Hetzner cluster (talos-cluster:hetzner): the Hetzner cloud controller manages Hetzner servers and load balancers");
   }
   if (enabled("linkerd", false) && !enabled("gatewayApi", false)) {
     issue(ctx, ["addons", "linkerd", "enabled"], "needs the Gateway API CRDs (seed 003); set addons.gatewayApi.enabled: true");

@@ -299,6 +299,8 @@ function deriveDefaults(input: RawStackConfig) {
       allowSchedulingOnControlPlanes: raw.cluster.allowSchedulingOnControlPlanes ?? workers.length === 0,
     },
     imageFactory: { ...raw.imageFactory, extensions: [...extensions].sort() },
+    // Hetzner's cloud controller runs on every Hetzner stack unless switched off.
+    addons: { ...raw.addons, hcloudCcm: { ...raw.addons.hcloudCcm, enabled: raw.addons.hcloudCcm.enabled ?? raw.hetzner !== undefined } },
     nodes: nodes.map((n) => ({
       ...n,
       network: n.network && { ...n.network, nameservers: n.network.nameservers ?? [n.network.gateway] },

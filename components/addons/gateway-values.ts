@@ -75,3 +75,22 @@ export function ciliumGatewayValues(): Values {
     operator: { rollOutPods: true },
   };
 }
+
+/**
+ * Where the Gateway's address is read: the controller copies its LoadBalancer Service's address
+ * into the Gateway's status.addresses (Gateway API v1 GatewayStatus). `up` waits for a first
+ * address only where something hands out LoadBalancer addresses (Cilium LB IPAM on a LAN, the
+ * Hetzner cloud controller): Pulumi's Kubernetes provider waits for a JSONPath that has any value
+ * (annotation pulumi.com/waitFor, provider v4.17+; an empty list has none).
+ */
+export function gatewayAwaitAnnotations(awaitAddress: boolean): Record<string, string> {
+  return awaitAddress ? { "pulumi.com/waitFor": "jsonpath={.status.addresses[*].value}" } : {};
+}
+
+/** The Gateway's first address (an IP or a hostname), or null while it has none. */
+export function gatewayAddress(status: unknown): string | null {
+  const addresses = (status as { addresses?: unknown } | undefined)?.addresses;
+  if (!Array.isArray(addresses)) return null;
+  const first = addresses.find((a) => a && typeof a === "object" && typeof (a as { value?: unknown }).value === "string" && (a as { value: string }).value !== "");
+  return first ? (first as { value: string }).value : null;
+}

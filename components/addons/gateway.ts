@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { gatewayClassName, gatewayClassSpec, GatewaySettings, gatewaySpec } from "./gateway-values";
+import { gatewayAddress, gatewayAwaitAnnotations, gatewayClassName, gatewayClassSpec, GatewaySettings, gatewaySpec } from "./gateway-values";
 import type { Values } from "./values";
 
 export interface GatewayControllerArgs {
@@ -11,6 +11,11 @@ export interface GatewayControllerArgs {
   readonly provider: k8s.Provider;
   /** What must exist first (the Gateway API CRDs; Cilium's release for controller cilium). Required. */
   readonly after: readonly pulumi.Resource[];
+  /**
+   * Whether something hands out LoadBalancer addresses (LB IPAM pool, Hetzner cloud controller):
+   * `up` then waits until the Gateway has an address. Default: false.
+   */
+  readonly awaitAddress?: boolean;
   /** Holds inputs back until the cluster is healthy with its CNI. Default: none. */
   readonly gate?: <T>(value: pulumi.Input<T>) => pulumi.Input<T>;
 }
@@ -24,6 +29,8 @@ export interface GatewayControllerArgs {
 export class GatewayController extends pulumi.ComponentResource {
   public readonly gatewayClass: k8s.apiextensions.CustomResource;
   public readonly gateway: k8s.apiextensions.CustomResource;
+  /** The Gateway's first address from its status, or null while it has none (stack output gatewayAddress). */
+  public readonly address: pulumi.Output<string | null>;
 
   constructor(name: string, args: GatewayControllerArgs, opts?: pulumi.ComponentResourceOptions) {
     super("talos-cluster:addons:GatewayController", name, {}, opts);
@@ -54,11 +61,15 @@ export class GatewayController extends pulumi.ComponentResource {
       {
         apiVersion: "gateway.networking.k8s.io/v1",
         kind: "Gateway",
-        metadata: { name: settings.name, namespace: settings.namespace },
+        metadata: { name: settings.name, namespace: settings.namespace, annotations: gatewayAwaitAnnotations(args.awaitAddress ?? false) },
         spec: gatewaySpec(settings),
+        // Named so the resource's outputs carry the live object's status (a CustomResource has
+        // outputs for its argument keys only); never sent, the controller writes it.
+        status: undefined,
       },
       { ...child, dependsOn: [this.gatewayClass, namespace] },
     );
-    this.registerOutputs({ gatewayClass: gatewayClassName(settings.controller) });
+    this.address = (this.gateway as unknown as { status: pulumi.Output<unknown> }).status.apply(gatewayAddress);
+    this.registerOutputs({ gatewayClass: gatewayClassName(settings.controller), address: this.address });
   }
 }

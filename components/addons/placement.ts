@@ -5,6 +5,7 @@
 // with the stack's overrides on top), which nodes each component can run on, and a refusal for
 // every component whose replicas and anti-affinity those nodes cannot hold.
 import type { AddonSettings } from "../../config/addons";
+import { HCLOUD_CCM_TOLERATIONS } from "./hcloud-values";
 import { blockingTaints, CONTROL_PLANE_TAINT, describeTaint, nodesFor, SchedulingNode, Toleration, tolerationFor, tolerationsForNodes } from "./scheduling";
 import { CephSizing, ciliumValues, linkerdControlPlaneValues, mergeValues, oddAtMost, rookClusterValues, Values } from "./values";
 
@@ -238,6 +239,28 @@ export function addonPlacement(input: PlacementInput): { placement: AddonPlaceme
       }
     });
     placement.rookCeph = out;
+  }
+
+  if (addons.hcloudCcm.enabled === true) {
+    const o = addons.hcloudCcm.values;
+    const networking = obj(o.networking).enabled !== false;
+    const monitoring = obj(o.monitoring).enabled !== false;
+    placement.hcloudCcm = {
+      controller: place(
+        {
+          label: "Hetzner cloud controller manager",
+          // A DaemonSet (kind) needs one node at least, like one replica.
+          replicas: o.kind === "DaemonSet" ? 1 : typeof o.replicaCount === "number" ? o.replicaCount : 1,
+          // On the host network (networking.enabled) its metrics port 8233 is a host port: one per node.
+          onePerNode: networking && monitoring,
+          tolerations: [...HCLOUD_CCM_TOLERATIONS, ...tolerationList(o.additionalTolerations)],
+          path: at(["addons", "hcloudCcm", "values"], o, ["replicaCount"], ["additionalTolerations"], ["kind"]),
+          fix: "lower addons.hcloudCcm.values.replicaCount or tolerate the nodes' taints in addons.hcloudCcm.values.additionalTolerations",
+        },
+        nodes,
+        problems,
+      ),
+    };
   }
 
   if (addons.linkerd.enabled) {

@@ -6,6 +6,7 @@ import { locateChart, locateManifest, PinnedChart } from "./chart";
 import { Cilium } from "./cilium";
 import { CrdManifests } from "./crd-manifests";
 import { GatewayController } from "./gateway";
+import { HcloudCloudControllerManager } from "./hcloud-ccm";
 import { ciliumGatewayValues } from "./gateway-values";
 import { Linkerd } from "./linkerd";
 import { LoadBalancerPool } from "./load-balancer";
@@ -40,13 +41,26 @@ export interface PlatformAddonsArgs {
    * for, resolves when Talos reports the cluster healthy. Required.
    */
   readonly healthyAfter: (after: pulumi.Resource[]) => pulumi.Output<string>;
+  /**
+   * Hetzner stacks: what the cloud controller manager needs (used when addons.hcloudCcm is on).
+   * Default: none, not a Hetzner stack.
+   */
+  readonly hetzner?: {
+    /** The Hetzner Cloud API token. Required; secret. */
+    readonly token: pulumi.Input<string>;
+    /** The cluster's private network. Required. */
+    readonly networkId: pulumi.Input<string>;
+    readonly location: string;
+    readonly subnetCidr: string;
+  };
   /** How long each post-install check may wait for its add-on, e.g. 10m. Default: 10m. */
   readonly checkTimeout?: string;
 }
 
 /**
  * The cluster's add-ons, in order: kubeconfig -> cluster ready (Talos health, no CNI needed) ->
- * CRDs (prometheus-operator, Gateway API) -> Cilium -> cluster healthy with its CNI -> Rook
+ * CRDs (prometheus-operator, Gateway API) -> Cilium, and beside it on Hetzner the cloud controller
+ * manager -> cluster healthy with its CNI (and its nodes initialized) -> Rook
  * Ceph, Linkerd -> Linkerd Viz, the Gateway controller -> post-install checks. A health gate
  * orders what follows through the inputs it gates.
  */
@@ -55,6 +69,8 @@ export class PlatformAddons extends pulumi.ComponentResource {
   public readonly healthy?: pulumi.Output<string>;
   /** Per add-on and component: replicas and the nodes they can run on (placement.ts). */
   public readonly placement: AddonPlacement;
+  /** The Gateway's first address, or null (no gateway, or no address yet). */
+  public readonly gatewayAddress: pulumi.Output<string | null>;
 
   constructor(name: string, args: PlatformAddonsArgs, opts?: pulumi.ComponentResourceOptions) {
     super("talos-cluster:addons:Platform", name, {}, opts);
@@ -105,8 +121,29 @@ export class PlatformAddons extends pulumi.ComponentResource {
       new LoadBalancerPool(`${name}-load-balancer`, { addresses: addons.loadBalancer.addresses, provider, cilium: cilium.release }, child);
     }
 
+    // Hetzner: kubelets run with an external cloud provider, so every node is tainted
+    // uninitialized until this controller initializes it. Not after Cilium's release: that
+    // release waits for Hubble relay and UI, which do not tolerate the taint, so it would wait for
+    // this controller; the controller's own pod needs only the nodes Ready (Cilium's agent).
+    const ccm =
+      args.hetzner && addons.hcloudCcm.enabled
+        ? new HcloudCloudControllerManager(
+            `${name}-hcloud-ccm`,
+            {
+              chart: chart(pins.addons.hcloudCloudControllerManager),
+              facts: { location: args.hetzner.location, subnetCidr: args.hetzner.subnetCidr, podCidr: args.podCidr },
+              values: addons.hcloudCcm.values,
+              token: args.hetzner.token,
+              networkId: args.hetzner.networkId,
+              provider,
+              gate: afterReady,
+            },
+            child,
+          )
+        : undefined;
+
     // Until the CNI runs nothing schedules; the remaining add-ons wait for a healthy cluster.
-    const healthAfter = cilium ? [cilium.release] : crds;
+    const healthAfter = [...(cilium ? [cilium.release] : crds), ...(ccm ? [ccm.release] : [])];
     this.healthy = args.healthyAfter(healthAfter);
     const afterHealthy = gateOn(this.healthy);
 
@@ -152,7 +189,8 @@ export class PlatformAddons extends pulumi.ComponentResource {
       linkerd && addons.linkerdViz.enabled
         ? new LinkerdViz(`${name}-linkerd-viz`, { chart: linkerdVizChart, values: addons.linkerdViz.values, provider, after: [linkerd.controlPlane], gate: afterHealthy }, child)
         : undefined;
-    if (gateway) {
+    const gatewayController =
+      gateway &&
       new GatewayController(
         `${name}-gateway`,
         {
@@ -160,11 +198,13 @@ export class PlatformAddons extends pulumi.ComponentResource {
           contourFiles: pins.addons.contourGatewayProvisioner.files.map(manifest),
           provider,
           after: [...(gatewayApi ? [gatewayApi] : []), ...(cilium && gateway.controller === "cilium" ? [cilium.release] : [])],
+          // An address is coming only where something hands LoadBalancer Services one.
+          awaitAddress: (cilium !== undefined && addons.loadBalancer.addresses.length > 0) || ccm !== undefined,
           gate: afterHealthy,
         },
         child,
       );
-    }
+    this.gatewayAddress = gatewayController ? gatewayController.address : pulumi.output(null);
 
     // The tools' own checks, each after its add-on and only when that add-on changed.
     const timeout = args.checkTimeout ?? "10m";
@@ -178,6 +218,6 @@ export class PlatformAddons extends pulumi.ComponentResource {
       checks.push({ role: "cilium-status", script, releases: [cilium.release], gate: afterHealthy });
     }
     if (checks.length) new PostInstallChecks(`${name}-checks`, { checks, kubeconfig: args.kubeconfig }, child);
-    this.registerOutputs({ healthy: this.healthy, placement: this.placement });
+    this.registerOutputs({ healthy: this.healthy, placement: this.placement, gatewayAddress: this.gatewayAddress });
   }
 }

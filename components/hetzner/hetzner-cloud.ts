@@ -12,6 +12,8 @@ export interface HetznerCloudArgs {
   readonly settings: HetznerSettings;
   /** The Hetzner Cloud API token. Required; secret. */
   readonly token: pulumi.Input<string>;
+  /** Whether Hetzner's cloud controller manager runs (addons.hcloudCcm): kubelets then use an external cloud provider. Default: false. */
+  readonly cloudController?: boolean;
 }
 
 /** Hetzner's network zone for a location. */
@@ -35,6 +37,8 @@ export class HetznerCloud extends pulumi.ComponentResource implements ClusterInf
   /** Platform patches for control planes only (etcd over the private network). */
   public readonly controlplanePatches: string[];
   public readonly loadBalancerIp: pulumi.Output<string>;
+  /** The private network's ID (the cloud controller's HCLOUD_NETWORK). */
+  public readonly networkId: pulumi.Output<string>;
   private readonly args: HetznerCloudArgs;
   private readonly provider: hcloud.Provider;
   private readonly network: hcloud.Network;
@@ -51,6 +55,7 @@ export class HetznerCloud extends pulumi.ComponentResource implements ClusterInf
     const clusterLabels = { "talos-cluster/cluster": args.clusterName };
 
     this.network = new hcloud.Network(`${name}-network`, { ipRange: settings.networkCidr, labels: clusterLabels }, child);
+    this.networkId = this.network.id;
     this.subnet = new hcloud.NetworkSubnet(
       `${name}-subnet`,
       { networkId: this.network.id.apply(Number), type: "cloud", networkZone: networkZone(settings.location), ipRange: settings.subnetCidr },
@@ -98,7 +103,7 @@ export class HetznerCloud extends pulumi.ComponentResource implements ClusterInf
     this.talosEndpoint = lb.ipv4;
     // Plain strings where they are known now, so every layer's kernel args reach the nodes'
     // upgrade targets (TalosCluster nodeKernelArgs reads known layers); only the SANs wait for the address.
-    this.patches = [...hetznerPatches(settings).map((p) => toYaml(p)), lb.ipv4.apply((ip) => toYaml(certSansPatch(ip)))];
+    this.patches = [...hetznerPatches(settings, args.cloudController ?? false).map((p) => toYaml(p)), lb.ipv4.apply((ip) => toYaml(certSansPatch(ip)))];
     this.controlplanePatches = hetznerControlPlanePatches(settings).map((p) => toYaml(p));
     this.image =
       settings.image.snapshotId !== undefined

@@ -49,12 +49,19 @@ export function loadBalancerPrivateIp(hetzner: HetznerSettings): string {
   return formatIpv4(parseCidr(hetzner.subnetCidr)!.first + 2);
 }
 
-/** Hetzner-specific Talos patches for every node (seed 002, seed 004). */
-export function hetznerPatches(hetzner: HetznerSettings): object[] {
+/**
+ * Hetzner-specific Talos patches for every node (seed 002, seed 004). cloudController: Hetzner's
+ * cloud controller manager runs (addons.hcloudCcm), so kubelets, the API server and the
+ * controller manager run with an external cloud provider (Talos's cluster.externalCloudProvider:
+ * machinery v1.14.1 kubelet and control-plane controllers add --cloud-provider=external); every
+ * node's kubelet reads it, so workers carry it too.
+ */
+export function hetznerPatches(hetzner: HetznerSettings, cloudController: boolean): object[] {
   const patches: object[] = [
     // Kubelets talk over the private network, never the public interface.
     { machine: { kubelet: { nodeIP: { validSubnets: [hetzner.subnetCidr] } } } },
   ];
+  if (cloudController) patches.push({ cluster: { externalCloudProvider: { enabled: true } } });
   if (hetzner.kubespan) {
     // WireGuard between all nodes; discovery lets them find each other's keys (seed 002).
     patches.push({ machine: { network: { kubespan: { enabled: true } } }, cluster: { discovery: { enabled: true } } });

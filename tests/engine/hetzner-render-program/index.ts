@@ -25,7 +25,7 @@ const cluster = new TalosCluster(config.cluster.name, {
   infrastructure: {
     endpoint: `https://${LOAD_BALANCER}:6443`,
     talosEndpoint: LOAD_BALANCER,
-    patches: [...hetznerPatches(config.hetzner!).map(toYaml), toYaml(certSansPatch(LOAD_BALANCER))],
+    patches: [...hetznerPatches(config.hetzner!, config.addons.hcloudCcm.enabled === true).map(toYaml), toYaml(certSansPatch(LOAD_BALANCER))],
     controlplanePatches: hetznerControlPlanePatches(config.hetzner!).map(toYaml),
     hostFor: () => ({ resources: [] }),
   },
