@@ -1,5 +1,6 @@
 // Kind 3 of the meaning rules (config/README.md): budgets larger than the machine. Where the stack
-// knows a node's memory (a Synology guest's vm.memoryMiB, a Hetzner server type), the kubelet's
+// knows a node's memory (a Synology guest's vm.memoryMiB, a machine's capacity.memoryMiB, a
+// Hetzner server type), the kubelet's
 // reservations must fit in it: the kubelet refuses to start when system-reserved + kube-reserved +
 // the hard eviction threshold exceed the node's capacity (kubernetes pkg/kubelet/cm/
 // node_container_manager_linux.go, validateNodeAllocatable: "Expected capacity >= reservation"),
@@ -44,6 +45,8 @@ export function checkBudgets(root: Record<string, unknown>, cluster: Record<stri
   nodes.forEach((node, i) => {
     const memory = record(node.vm).memoryMiB;
     if (typeof memory === "number" && total >= memory) refuse(`${str(node.name) ?? "a node"} (nodes[${i}].vm.memoryMiB)`, memory, "give the VM more memory");
+    const stated = record(node.capacity).memoryMiB;
+    if (typeof stated === "number" && total >= stated) refuse(`${str(node.name) ?? "a node"} (nodes[${i}].capacity.memoryMiB)`, stated, "give the machine more memory");
   });
   list(record(root.hetzner).pools).forEach((pool, k) => {
     const type = str(record(pool).serverType) ?? "";

@@ -195,6 +195,17 @@ const nodeSchema = z.strictObject({
   dataDisks: z.array(z.union([diskPath, dataDiskSchema], { error: "must be a device path like /dev/sdb, or {path: /dev/sdb, wipe: false}" })).default([]),
   /** Static addressing instead of DHCP. Default: DHCP. */
   network: staticNetworkSchema.optional(),
+  /**
+   * The machine's size, for a machine this program does not create (a vm section and a Hetzner
+   * server type say it themselves): only the checks read it (the kubelet's reservations, Rook's
+   * OSD requests). Default: unknown, not judged.
+   */
+  capacity: z
+    .strictObject({
+      vcpus: z.number().int("must be a whole number").min(1, "must be at least 1").max(1024, "must be at most 1024"),
+      memoryMiB: z.number().int("must be a whole number of MiB").min(512, "must be at least 512").max(16777216, "must be at most 16777216 (16 TiB)"),
+    })
+    .optional(),
   labels: labels.default({}),
   taints: taints.default({}),
   /** Extra patch files for this node only, relative to the project root, applied last. */

@@ -69,6 +69,10 @@ export function checkSynology(root: Record<string, unknown>, ctx: Ctx): void {
     if (n.vm !== undefined && n.platform !== undefined && n.platform !== "synology-vm") {
       issue(ctx, ["nodes", i, "vm"], `is only for platform synology-vm nodes (this one is ${String(n.platform)}); remove it`);
     }
+    // One size per node: the guest is made with the vm section's.
+    if (n.vm !== undefined && n.capacity !== undefined) {
+      issue(ctx, ["nodes", i, "capacity"], "is for machines this program does not create; the vm section already gives the guest's vcpus and memoryMiB: remove capacity");
+    }
     const vm = record(n.vm);
     const role = n.role === "controlplane" || n.role === "worker" ? n.role : undefined;
     if (role === undefined) return;

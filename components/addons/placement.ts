@@ -47,11 +47,47 @@ export function addonSizing(nodes: readonly SchedulingNode[]): AddonSizing {
   };
 }
 
+/**
+ * What pods may request on a node whose size the stack states (nodes[].capacity,
+ * config/addon-placement.ts): its memory less the kubelet's reservations, its CPUs. A figure the
+ * stack does not know is absent and not judged.
+ */
+export interface NodeBudget {
+  /** Memory pods may request: the node's memory minus systemMemory + kubeMemory + evictionMemory. */
+  readonly memoryMiB?: number;
+  /** The node's CPUs in millicores (its capacity: Talos's own CPU reservation is not counted). */
+  readonly cpuMillis?: number;
+  /** How the figures were reached, for the message, e.g. "8192 MiB of nodes[1].capacity.memoryMiB less 1280 MiB of kubelet reservations". */
+  readonly memoryText?: string;
+  readonly cpuText?: string;
+  /** The config path of the node's size, e.g. nodes[1].capacity. */
+  readonly path: readonly (string | number)[];
+}
+
 /** What the placement check needs to know about the stack. */
 export interface PlacementInput {
   readonly addons: AddonSettings;
   readonly nodes: readonly SchedulingNode[];
   readonly podCidr: string;
+  /** Node sizes where the stack knows them, by node name. Default: none known. */
+  readonly budgets?: Readonly<Record<string, NodeBudget>>;
+}
+
+/** rook-ceph-cluster v1.20.6 values.yaml cephClusterSpec.resources.osd.requests: what each OSD asks when the values leave it. */
+export const ROOK_OSD_DEFAULT_REQUESTS = { cpu: "1000m", memory: "4Gi" } as const;
+
+const MEMORY_UNITS: Record<string, number> = { "": 1 / 1048576, k: 1000 / 1048576, M: 1e6 / 1048576, G: 1e9 / 1048576, T: 1e12 / 1048576, Ki: 1 / 1024, Mi: 1, Gi: 1024, Ti: 1048576 };
+
+/** A Kubernetes memory quantity in MiB ("4Gi", "512Mi", "4G", bytes), or undefined. */
+export function quantityMiB(q: unknown): number | undefined {
+  const m = /^(\d+(?:\.\d+)?)(Ki|Mi|Gi|Ti|k|M|G|T)?$/.exec(typeof q === "number" ? String(q) : typeof q === "string" ? q : "");
+  return m ? Number(m[1]) * MEMORY_UNITS[m[2] ?? ""]! : undefined;
+}
+
+/** A Kubernetes CPU quantity in millicores ("1000m", "1", "0.5", 2), or undefined. */
+export function quantityMillis(q: unknown): number | undefined {
+  const m = /^(\d+(?:\.\d+)?)(m)?$/.exec(typeof q === "number" ? String(q) : typeof q === "string" ? q : "");
+  return m ? (m[2] ? Number(m[1]) : Number(m[1]) * 1000) : undefined;
 }
 
 /** The values each scheduling add-on's release gets (Linkerd's certificates left empty: they place nothing). */
@@ -227,6 +263,35 @@ export function addonPlacement(input: PlacementInput): { placement: AddonPlaceme
     }
     // One OSD per listed data disk.
     out.osds = { replicas: osdFit.reduce((sum, n) => sum + n.dataDisks.length, 0), onePerNode: false, nodes: osdFit.map((n) => n.name) };
+    // Every OSD requests its share of the node (Helm merges an override over the chart's default
+    // requests key by key); a node whose size the stack knows must hold all of its OSDs at once.
+    const requests = { ...ROOK_OSD_DEFAULT_REQUESTS, ...obj(obj(obj(spec.resources).osd).requests) };
+    const osdMemory = quantityMiB(requests.memory);
+    const osdCpu = quantityMillis(requests.cpu);
+    const requestsPath = has(o, ["cephClusterSpec", "resources", "osd"]) ? [...base, "cephClusterSpec", "resources", "osd", "requests"] : undefined;
+    const storageNodes = Array.isArray(storage.nodes) ? storage.nodes.map(obj) : [];
+    for (const node of osdFit) {
+      const budget = input.budgets?.[node.name];
+      if (!budget) continue;
+      // The devices the values list for the node (the program lists its dataDisks), else its dataDisks.
+      const listed = storageNodes.find((n) => n.name === node.name)?.devices;
+      const osds = Array.isArray(listed) ? listed.length : node.dataDisks.length;
+      if (osds === 0) continue;
+      const disks = `${osds} OSD${osds === 1 ? "" : "s"} (one per device)`;
+      const fix = (what: string, key: string) => `give the node more ${what}, lower cephClusterSpec.resources.osd.requests.${key}, or give it fewer devices`;
+      if (osdMemory !== undefined && budget.memoryMiB !== undefined && osds * osdMemory > budget.memoryMiB) {
+        problems.push({
+          path: requestsPath ?? budget.path,
+          message: `Ceph OSDs on ${node.name}: ${disks} request ${requests.memory} of memory each, ${osds * osdMemory} MiB in all, but pods can request only ${budget.memoryMiB} MiB there (${budget.memoryText}); ${fix("memory", "memory")}`,
+        });
+      }
+      if (osdCpu !== undefined && budget.cpuMillis !== undefined && osds * osdCpu > budget.cpuMillis) {
+        problems.push({
+          path: requestsPath ?? budget.path,
+          message: `Ceph OSDs on ${node.name}: ${disks} request ${requests.cpu} CPU each, ${osds * osdCpu}m in all, but the node has ${budget.cpuMillis}m (${budget.cpuText}); ${fix("CPUs", "cpu")}`,
+        });
+      }
+    }
     // A replicated pool with failure domain `host` (Rook's default) needs as many OSD nodes as copies.
     (Array.isArray(values.rookCephCluster.cephBlockPools) ? values.rookCephCluster.cephBlockPools : []).forEach((pool, i) => {
       const poolSpec = obj(obj(pool).spec);
