@@ -83,8 +83,12 @@ export function ciliumGatewayValues(): Values {
  * Hetzner cloud controller): Pulumi's Kubernetes provider waits for a JSONPath that has any value
  * (annotation pulumi.com/waitFor, provider v4.17+; an empty list has none).
  */
-export function gatewayAwaitAnnotations(awaitAddress: boolean): Record<string, string> {
-  return awaitAddress ? { "pulumi.com/waitFor": "jsonpath={.status.addresses[*].value}" } : {};
+export function gatewayMetadata(settings: Pick<GatewaySettings, "name" | "namespace">, awaitAddress: boolean): Values {
+  return {
+    name: settings.name,
+    namespace: settings.namespace,
+    ...(awaitAddress ? { annotations: { "pulumi.com/waitFor": "jsonpath={.status.addresses[*].value}" } } : {}),
+  };
 }
 
 /** The Gateway's first address (an IP or a hostname), or null while it has none. */

@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { gatewayAddress, gatewayAwaitAnnotations, gatewayClassName, gatewayClassSpec, GatewaySettings, gatewaySpec } from "./gateway-values";
+import { gatewayAddress, gatewayClassName, gatewayClassSpec, gatewayMetadata, GatewaySettings, gatewaySpec } from "./gateway-values";
 import type { Values } from "./values";
 
 export interface GatewayControllerArgs {
@@ -61,7 +61,7 @@ export class GatewayController extends pulumi.ComponentResource {
       {
         apiVersion: "gateway.networking.k8s.io/v1",
         kind: "Gateway",
-        metadata: { name: settings.name, namespace: settings.namespace, annotations: gatewayAwaitAnnotations(args.awaitAddress ?? false) },
+        metadata: gatewayMetadata(settings, args.awaitAddress ?? false),
         spec: gatewaySpec(settings),
         // Named so the resource's outputs carry the live object's status (a CustomResource has
         // outputs for its argument keys only); never sent, the controller writes it.

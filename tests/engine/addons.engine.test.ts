@@ -5,13 +5,17 @@
 // Deployments Available on kwok nodes, the GatewayClass and Gateway accepted as objects, and a
 // second `up` that changes nothing. Linkerd is off: no served module carries its charts.
 import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
 import path from "node:path";
+import { promisify } from "node:util";
 import type { Stack, UpResult } from "@pulumi/pulumi/automation";
 import { engineProject, EngineProject, projectRoot } from "./harness";
 import { ControlPlane, startControlPlane } from "../support/control-plane";
 import { LAB_NODES } from "../support/lab-cluster";
 
 const LOCAL = path.join(projectRoot, ".tools", "charts");
+/** The address the test writes into the Gateway's status, as Contour would from its Envoy Service (the pool's first). */
+const GATEWAY_ADDRESS = "10.0.1.240";
 const NODES = LAB_NODES.map((n) => ({ name: n.name, role: n.role, dataDisks: n.role === "worker" ? ["/dev/sdb"] : [] }));
 const ADDONS = {
   chartSource: { type: "directory", location: LOCAL },
@@ -48,7 +52,15 @@ describe("engine: the add-on layer against a real control plane, charts from the
     stack = await project.stack("addons", {});
     await stack.setConfig("lab:kubeconfig", { value: cluster.kubeconfig, secret: true });
     await stack.setAllConfig({ "lab:nodes": { value: JSON.stringify(NODES) }, "lab:addons": { value: JSON.stringify(ADDONS) } });
-    first = await stack.up({ color: "never" });
+    // The Gateway waits for an address (a pool hands them out); kwok runs neither Contour nor
+    // Cilium, so the test plays their part once the Gateway exists: it copies the pool's first
+    // address into the Gateway's status, as Contour does from its Envoy Service's.
+    const kubectl = (args: string[]) =>
+      promisify(execFile)("kubectl", ["--kubeconfig", cluster!.kubeconfigPath, ...args], { env: { ...process.env, PATH: `${path.join(projectRoot, ".tools", "test-bin")}:${process.env.PATH}` } });
+    const controller = kubectl(["wait", "--for=create", "gateway/gateway", "-n", "gateway", "--timeout=540s"]).then(() =>
+      kubectl(["patch", "gateway", "gateway", "-n", "gateway", "--subresource=status", "--type=merge", "-p", JSON.stringify({ status: { addresses: [{ type: "IPAddress", value: GATEWAY_ADDRESS }] } })]),
+    );
+    [first] = await Promise.all([stack.up({ color: "never" }), controller]);
   });
 
   after(async () => {
@@ -86,6 +98,10 @@ describe("engine: the add-on layer against a real control plane, charts from the
     assert.deepEqual(condition(cls!, "Accepted"), { type: "Accepted", status: "Unknown", reason: "Pending", ...pick(condition(cls!, "Accepted")) });
     const gateways = items(["get", "gateways", "-n", "gateway"]);
     assert.deepEqual(gateways.map((g) => g.metadata.name), ["gateway"]);
+  });
+
+  it("waits for the Gateway's address and exports it as gatewayAddress", () => {
+    assert.equal(first.outputs.gatewayAddress?.value, GATEWAY_ADDRESS);
   });
 
   it("creates the CephCluster from rook-ceph-cluster with our values", () => {

@@ -77,6 +77,10 @@ function outputsFor(type: string, name: string, inputs: Record<string, unknown>,
       return { ...inputs, certPem: `${name}-cert` };
     case "tls:index/certRequest:CertRequest":
       return { ...inputs, certRequestPem: `${name}-csr` };
+    // A Gateway as its controller leaves it once its LoadBalancer Service has an address
+    // (Gateway API v1 GatewayStatus.addresses); the program reads the stack output gatewayAddress from it.
+    case "kubernetes:gateway.networking.k8s.io/v1:Gateway":
+      return { ...inputs, status: { addresses: [{ type: "IPAddress", value: "198.51.100.20" }] } };
     // The stack's own earlier outputs (components/day2/removal-guard.ts): none unless a test gives them as state.
     case "pulumi:pulumi:StackReference":
       return { ...inputs, outputs: {}, secretOutputNames: [] };

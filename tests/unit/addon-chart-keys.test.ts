@@ -5,6 +5,7 @@ import chartKeys from "../../components/addons/chart-value-keys.json";
 import pins from "../../toolchain/versions.json";
 import { addonSizing, finalAddonValues } from "../../components/addons/placement";
 import { ciliumGatewayValues } from "../../components/addons/gateway-values";
+import { hcloudCcmValues } from "../../components/addons/hcloud-values";
 import { schedulingNodes } from "../../components/addons/scheduling";
 import { ciliumValues, linkerdControlPlaneValues, linkerdCrdsValues, rookClusterValues, rookOperatorValues, Values } from "../../components/addons/values";
 import { parseStackConfig, projectConfig } from "../../config/schema";
@@ -44,8 +45,13 @@ const parsed = (stack: string) => parseStackConfig(projectConfig(committedStackC
 
 describe("add-on values against the pinned charts' own keys", () => {
   it("records the keys of exactly the charts we pin, at the pinned versions", () => {
-    assert.deepEqual(Object.keys(chartKeys).filter((k) => k !== "$comment").sort(), ["cilium", "linkerdControlPlane", "linkerdCrds", "rookCeph", "rookCephCluster"]);
-    const tag = { cilium: `v${pins.addons.cilium.version}`, rookCeph: pins.addons.rookCeph.version, rookCephCluster: pins.addons.rookCephCluster.version };
+    assert.deepEqual(Object.keys(chartKeys).filter((k) => k !== "$comment").sort(), ["cilium", "hcloudCloudControllerManager", "linkerdControlPlane", "linkerdCrds", "rookCeph", "rookCephCluster"]);
+    const tag = {
+      cilium: `v${pins.addons.cilium.version}`,
+      rookCeph: pins.addons.rookCeph.version,
+      rookCephCluster: pins.addons.rookCephCluster.version,
+      hcloudCloudControllerManager: `v${pins.addons.hcloudCloudControllerManager.version}`,
+    };
     for (const [chart, version] of Object.entries(tag)) assert.match(chartKeys[chart as Chart].$comment, new RegExp(` tag ${version.replace(/\./g, "\\.")}[ :]`), chart);
     // Linkerd edge charts are versioned YYYY.M.P for the tag edge-YY.M.P
     for (const chart of ["linkerdCrds", "linkerdControlPlane"] as const) {
@@ -74,6 +80,9 @@ describe("add-on values against the pinned charts' own keys", () => {
       assert.deepEqual(unknownKeys("rookCephCluster", rookClusterValues(nodes, true, sizing.rookCeph)), []);
     }
     assert.deepEqual(unknownKeys("rookCeph", rookOperatorValues()), []);
+    // any environment variable name is a key of the hcloud chart's env (its templates range over it)
+    assert.deepEqual(unknownKeys("hcloudCloudControllerManager", hcloudCcmValues({ location: "fsn1", subnetCidr: "10.0.1.0/24", podCidr: "10.244.0.0/16" })), []);
+    assert.deepEqual(unknownKeys("hcloudCloudControllerManager", { networking: { enabled: true, clusterCidr: "x" } }), ["networking.clusterCidr"]);
     // what gateway.controller: cilium merges under the Cilium values
     assert.deepEqual(unknownKeys("cilium", ciliumGatewayValues()), []);
     assert.deepEqual(unknownKeys("linkerdCrds", linkerdCrdsValues()), []);

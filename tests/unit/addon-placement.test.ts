@@ -2,7 +2,7 @@
 // sizing from the nodes that can hold each add-on, the placement the preview shows, and every
 // refusal with its exact text. Pure functions and config parsing only: milliseconds.
 import assert from "node:assert/strict";
-import { addonPlacement, addonSizing, finalAddonValues, PlacementInput } from "../../components/addons/placement";
+import { addonPlacement, addonSizing, finalAddonValues, PlacementInput, quantityMillis, quantityMiB, ROOK_OSD_DEFAULT_REQUESTS } from "../../components/addons/placement";
 import { blockingTaints, CONTROL_PLANE_TAINT, nodesFor, parseTaints, schedulingNodes, tolerates, tolerationsForNodes } from "../../components/addons/scheduling";
 import { linkerdControlPlaneValues, linkerdHaValues, rookClusterValues, rookDeviceName } from "../../components/addons/values";
 import { addonsSchema } from "../../config/addons";
@@ -286,5 +286,55 @@ describe("Linkerd HA values: the pinned chart's values-ha.yaml, our settings on 
     assert.deepEqual(ha, { ...linkerdHaValues(), ...ours });
     assert.deepEqual(linkerdControlPlaneValues({ ...facts, ha: false }), ours);
     assert.equal("tolerations" in linkerdControlPlaneValues({ ...facts, ha: false, tolerations: [] }), false);
+  });
+});
+
+describe("placement: Rook's OSD requests on machines of stated capacity", () => {
+  const stack = (memoryMiB: number, vcpus: number, clusterValues: Record<string, unknown> = {}) => ({
+    "talos-cluster:cluster": JSON.stringify({ name: "tales" }),
+    "talos-cluster:nodes": JSON.stringify([
+      { name: "cp-1", role: "controlplane", platform: "bare-metal", address: "10.0.1.50", dataDisks: ["/dev/sdb"] },
+      { name: "worker-1", role: "worker", platform: "bare-metal", address: "10.0.1.100", dataDisks: ["/dev/sdb", "/dev/sdc"], capacity: { vcpus, memoryMiB } },
+    ]),
+    "talos-cluster:addons": JSON.stringify({ rookCeph: { enabled: true, clusterValues } }),
+  });
+  const problems = (config: Record<string, string>) => {
+    try {
+      parseStackConfig(projectConfig(config));
+      return [];
+    } catch (err) {
+      assert.ok(err instanceof StackConfigError, String(err));
+      return [...err.issues];
+    }
+  };
+
+  it("reads Kubernetes quantities", () => {
+    assert.deepEqual(["4Gi", "512Mi", "1024Ki", "1G", "1073741824", 1048576, "1.5Gi", "4 Gi", "lots"].map(quantityMiB), [4096, 512, 1, 1e9 / 1048576, 1024, 1, 1536, undefined, undefined]);
+    assert.deepEqual(["1000m", "1", "0.5", 2, "250m", "1 cpu"].map(quantityMillis), [1000, 1000, 500, 2000, 250, undefined]);
+    assert.deepEqual(ROOK_OSD_DEFAULT_REQUESTS, { cpu: "1000m", memory: "4Gi" });
+  });
+
+  it("accepts two default OSDs on exactly enough (2 x 4096 MiB + 1280 MiB reserved, 2 CPUs) and refuses one MiB less", () => {
+    assert.deepEqual(problems(stack(9472, 2)), []);
+    assert.deepEqual(problems(stack(9471, 2)), [
+      "talos-cluster:nodes[1].capacity: Ceph OSDs on worker-1: 2 OSDs (one per device) request 4Gi of memory each, 8192 MiB in all, but pods can request only 8191 MiB there (9471 MiB of nodes[1].capacity.memoryMiB less 1280 MiB of kubelet reservations); give the node more memory, lower cephClusterSpec.resources.osd.requests.memory, or give it fewer devices",
+    ]);
+    assert.deepEqual(problems(stack(9472, 1)), [
+      "talos-cluster:nodes[1].capacity: Ceph OSDs on worker-1: 2 OSDs (one per device) request 1000m CPU each, 2000m in all, but the node has 1000m (nodes[1].capacity.vcpus 1); give the node more CPUs, lower cephClusterSpec.resources.osd.requests.cpu, or give it fewer devices",
+    ]);
+  });
+
+  it("takes lowered requests from the values, merged over the chart's defaults", () => {
+    assert.deepEqual(problems(stack(4096, 1, { cephClusterSpec: { resources: { osd: { requests: { cpu: "500m", memory: "1Gi" } } } } })), []);
+    assert.deepEqual(problems(stack(4096, 1, { cephClusterSpec: { resources: { osd: { requests: { cpu: "500m" } } } } })), [
+      "talos-cluster:addons.rookCeph.clusterValues.cephClusterSpec.resources.osd.requests: Ceph OSDs on worker-1: 2 OSDs (one per device) request 4Gi of memory each, 8192 MiB in all, but pods can request only 2816 MiB there (4096 MiB of nodes[1].capacity.memoryMiB less 1280 MiB of kubelet reservations); give the node more memory, lower cephClusterSpec.resources.osd.requests.memory, or give it fewer devices",
+    ]);
+  });
+
+  it("judges nothing where the stack does not state the machine's size", () => {
+    const config = stack(1, 1);
+    const nodes = JSON.parse(config["talos-cluster:nodes"]!);
+    delete nodes[1].capacity;
+    assert.deepEqual(problems({ ...config, "talos-cluster:nodes": JSON.stringify(nodes) }), []);
   });
 });

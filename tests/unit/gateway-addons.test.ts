@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import pins from "../../toolchain/versions.json";
-import { ciliumGatewayValues, gatewayClassSpec, gatewaySpec } from "../../components/addons/gateway-values";
+import { ciliumGatewayValues, gatewayAddress, gatewayClassSpec, gatewayMetadata, gatewaySpec } from "../../components/addons/gateway-values";
 import { linkerdEdgeRelease, linkerdVizNamespaceLabels } from "../../components/addons/linkerd-viz-values";
 import { checkPrelude, ciliumStatusScript, linkerdCheckScript, releaseDigest } from "../../components/addons/post-install-check-plan";
 import { RecordedResource, Recorder, runValidProgram } from "../support/mocks";
@@ -65,6 +65,21 @@ describe("gateway, Linkerd Viz and checks: pure parts", () => {
         ],
       },
     );
+  });
+
+  it("reads the Gateway's first address from its status, null while it has none", () => {
+    assert.equal(gatewayAddress({ addresses: [{ type: "IPAddress", value: "10.0.1.240" }, { type: "Hostname", value: "lb.example.org" }] }), "10.0.1.240");
+    assert.equal(gatewayAddress({ addresses: [{ type: "Hostname", value: "lb.example.org" }] }), "lb.example.org");
+    for (const status of [undefined, {}, { addresses: [] }, { addresses: [{ type: "IPAddress", value: "" }] }, { conditions: [] }]) assert.equal(gatewayAddress(status), null, JSON.stringify(status));
+  });
+
+  it("asks the provider to wait for an address only where one is handed out", () => {
+    assert.deepEqual(gatewayMetadata({ name: "web", namespace: "edge" }, false), { name: "web", namespace: "edge" });
+    assert.deepEqual(gatewayMetadata({ name: "web", namespace: "edge" }, true), {
+      name: "web",
+      namespace: "edge",
+      annotations: { "pulumi.com/waitFor": "jsonpath={.status.addresses[*].value}" },
+    });
   });
 
   it("turns on Cilium's Gateway API without its own GatewayClass, restarting agent and operator", () => {
@@ -246,5 +261,31 @@ describe("Cilium's own Gateway API, and switching the checks off", () => {
   it("registers no check when switched off, and no Linkerd check without Linkerd", () => {
     assert.equal(recorder.resources.filter((r) => r.name.startsWith("tales-addons-checks")).length, 0);
     assert.equal(recorder.ofType("command:local:Command").filter((c) => /check|status/.test(c.name)).length, 0);
+  });
+});
+
+describe("the stack output gatewayAddress", () => {
+  const output = (exports: Record<string, unknown>) => new Promise((resolve) => (exports.gatewayAddress as { apply: (f: (v: unknown) => void) => void }).apply(resolve));
+
+  it("is null without a gateway", async () => {
+    const { exports } = await runValidProgram(committedStackConfig("homelab"), "homelab");
+    assert.equal(await output(exports as Record<string, unknown>), null);
+  });
+
+  it("is the Gateway's first status address; with an LB IPAM pool, up waits for it", async () => {
+    const config = committedStackConfig("homelab", {
+      "talos-cluster:addons": { gatewayApi: { enabled: true }, gateway: { enabled: true, controller: "cilium" }, loadBalancer: { addresses: ["10.0.1.240/28"] } },
+    });
+    const { recorder, exports } = await runValidProgram(config, "homelab");
+    assert.deepEqual(inputsOf(recorder.named("tales-addons-gateway-gateway")).metadata, gatewayMetadata({ name: "gateway", namespace: "gateway" }, true));
+    // the mocked Gateway carries the status its controller would write (tests/support/mocks.ts)
+    assert.equal(await output(exports as Record<string, unknown>), "198.51.100.20");
+  });
+
+  it("is read but not waited for where nothing hands out addresses (no pool, not Hetzner)", async () => {
+    const config = committedStackConfig("homelab", { "talos-cluster:addons": { gatewayApi: { enabled: true }, gateway: { enabled: true, controller: "cilium" } } });
+    const { recorder, exports } = await runValidProgram(config, "homelab");
+    assert.deepEqual(inputsOf(recorder.named("tales-addons-gateway-gateway")).metadata, { name: "gateway", namespace: "gateway" });
+    assert.equal(await output(exports as Record<string, unknown>), "198.51.100.20");
   });
 });

@@ -21,3 +21,4 @@ const platform = new PlatformAddons("lab-addons", {
 });
 
 export const placement = platform.placement;
+export const gatewayAddress = platform.gatewayAddress;
