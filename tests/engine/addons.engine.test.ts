@@ -12,6 +12,8 @@ import type { Stack, UpResult } from "@pulumi/pulumi/automation";
 import { engineProject, EngineProject, projectRoot } from "./harness";
 import { ControlPlane, startControlPlane } from "../support/control-plane";
 import { LAB_NODES } from "../support/lab-cluster";
+import { talosServiceAccountCrd } from "../support/talos-service-account-crd";
+import pins from "../../toolchain/versions.json";
 
 const LOCAL = path.join(projectRoot, ".tools", "charts");
 /** The address the test writes into the Gateway's status, as Contour would from its Envoy Service (the pool's first). */
@@ -26,6 +28,19 @@ const ADDONS = {
   gateway: { enabled: true, controller: "contour" },
   loadBalancer: { addresses: ["10.0.1.240/28"] },
   postInstallChecks: { linkerd: false, cilium: false },
+};
+
+/** The etcd backup as index.ts would configure it (components/backup/backup-manifests.ts BackupManifestInput). */
+const BACKUP = {
+  clusterName: "lab",
+  namespace: "talos-backup",
+  schedule: "0 */6 * * *",
+  image: `${pins.images.talosBackup.image}:${pins.images.talosBackup.version}`,
+  endpoint: "https://s3.example.org",
+  bucket: "lab-etcd",
+  region: "eu-central-1",
+  pathStyle: true,
+  prefix: "lab",
 };
 
 interface Condition { type: string; status: string; reason?: string }
@@ -48,10 +63,12 @@ describe("engine: the add-on layer against a real control plane, charts from the
     for (const crd of ["v2/ciliumloadbalancerippools.yaml", "v2alpha1/ciliuml2announcementpolicies.yaml"]) {
       cluster.kubectl(["apply", "--server-side", "-f", path.join(LOCAL, "cilium-operator-crds", crd)]);
     }
+    // What Talos installs itself when kubernetesTalosAPIAccess is on (stand-in from its source).
+    cluster.kubectl(["apply", "--server-side", "-f", "-"], JSON.stringify(talosServiceAccountCrd()));
     project = engineProject(undefined, "tests/engine/addons-program", { PATH: path.join(projectRoot, ".tools", "test-bin") });
     stack = await project.stack("addons", {});
     await stack.setConfig("lab:kubeconfig", { value: cluster.kubeconfig, secret: true });
-    await stack.setAllConfig({ "lab:nodes": { value: JSON.stringify(NODES) }, "lab:addons": { value: JSON.stringify(ADDONS) } });
+    await stack.setAllConfig({ "lab:nodes": { value: JSON.stringify(NODES) }, "lab:addons": { value: JSON.stringify(ADDONS) }, "lab:backup": { value: JSON.stringify(BACKUP) } });
     // The Gateway waits for an address (a pool hands them out); kwok runs neither Contour nor
     // Cilium, so the test plays their part once the Gateway exists: it copies the pool's first
     // address into the Gateway's status, as Contour does from its Envoy Service's.
@@ -114,6 +131,20 @@ describe("engine: the add-on layer against a real control plane, charts from the
     assert.deepEqual(pools.map((p: { metadata: { name: string }; spec: unknown }) => [p.metadata.name, p.spec]), [["lan", { blocks: [{ cidr: "10.0.1.240/28" }], disabled: false }]]); // disabled: the CRD's default, set by the API server
     const policies = JSON.parse(cluster!.kubectl(["get", "ciliuml2announcementpolicies", "-o", "json"])).items;
     assert.deepEqual(policies.map((p: { metadata: { name: string }; spec: unknown }) => [p.metadata.name, p.spec]), [["lan", { loadBalancerIPs: true, externalIPs: false }]]);
+  });
+
+  it("accepts the Talos ServiceAccount (os:etcd:backup) and the talos-backup CronJob in the restricted backup namespace", () => {
+    const [account] = JSON.parse(cluster!.kubectl(["get", "serviceaccounts.talos.dev", "-n", BACKUP.namespace, "-o", "json"])).items;
+    assert.deepEqual([account.metadata.name, account.spec], ["talos-backup-talosconfig", { roles: ["os:etcd:backup"] }]);
+    const [job] = JSON.parse(cluster!.kubectl(["get", "cronjobs", "-n", BACKUP.namespace, "-o", "json"])).items;
+    assert.deepEqual([job.metadata.name, job.spec.schedule, job.spec.jobTemplate.spec.template.spec.containers[0].image], ["talos-backup", BACKUP.schedule, BACKUP.image]);
+    const ns = JSON.parse(cluster!.kubectl(["get", "namespace", BACKUP.namespace, "-o", "json"]));
+    assert.equal(ns.metadata.labels["pod-security.kubernetes.io/enforce"], "restricted");
+  });
+
+  it("has the stand-in CRD refuse what Talos's refuses: roles that are not a list of strings", () => {
+    const bad = { apiVersion: "talos.dev/v1alpha1", kind: "ServiceAccount", metadata: { name: "bad", namespace: BACKUP.namespace }, spec: { roles: "os:etcd:backup" } };
+    assert.throws(() => cluster!.kubectl(["create", "-f", "-"], JSON.stringify(bad)), /spec\.roles: Invalid value: "string": spec\.roles in body must be of type array/);
   });
 
   it("changes nothing on a second up", async () => {
