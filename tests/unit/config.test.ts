@@ -50,8 +50,12 @@ describe("stack config", () => {
       synologyPassword: undefined,
       imageFactory: { url: "https://factory.talos.dev", register: true, extensions: [], extraKernelArgs: [] },
       addons: {
+        chartSource: { type: "repository" },
         prometheusOperatorCrds: { enabled: true },
         cilium: { enabled: true, values: {} },
+        loadBalancer: { addresses: [] },
+        // not a Hetzner stack: off
+        hcloudCcm: { enabled: false, values: {} },
         gatewayApi: { enabled: false },
         rookCeph: { enabled: false, blockPool: true, operatorValues: {}, clusterValues: {} },
         linkerd: { enabled: false, trustAnchorValidityHours: 87600, issuerValidityHours: 8760, values: {} },
@@ -108,8 +112,11 @@ describe("stack config", () => {
       extraKernelArgs: ["net.ifnames=0"],
     });
     assert.deepEqual(config.addons, {
+      chartSource: { type: "repository" },
       prometheusOperatorCrds: { enabled: false },
       cilium: { enabled: false, values: {} },
+      loadBalancer: { addresses: [] },
+      hcloudCcm: { enabled: false, values: {} },
       gatewayApi: { enabled: true },
       rookCeph: { enabled: true, blockPool: false, operatorValues: { monitoring: { enabled: true } }, clusterValues: { toolbox: { enabled: false } } },
       linkerd: { enabled: true, trustAnchorValidityHours: 1000, issuerValidityHours: 100, values: { controllerReplicas: 2 } },

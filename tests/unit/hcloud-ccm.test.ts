@@ -14,8 +14,12 @@ const shortName = (urn: string) => urn.split("::").pop()!;
 const withAddons = (addons: Record<string, unknown>) => ({ ...hetznerStackConfig(), "talos-cluster:addons": JSON.stringify(addons) });
 const NETWORK_ID = String(hcloudId("oxide-hetzner-network"));
 const EXTERNAL = { cluster: { externalCloudProvider: { enabled: true } } };
+/** Every node's rendered config's patches (one getConfiguration per node, named by its hostname patch). */
 const patchesOf = (recorder: Recorder) =>
-  recorder.resources.filter((r) => r.type === "talos:machine/configurationApply:ConfigurationApply").map((r) => ({ name: r.name, patches: (inputsOf(r).configPatches as string[]).map((p) => YAML.parse(p)) }));
+  recorder.invokesOf("talos:machine/getConfiguration:getConfiguration").map((c) => {
+    const patches = (c.inputs.configPatches as string[]).map((p) => YAML.parse(p));
+    return { name: String(patches.find((p) => p?.machine?.network?.hostname)?.machine.network.hostname ?? c.inputs.machineType), patches };
+  });
 
 describe("Hetzner cloud controller manager: pure parts", () => {
   it("derives the chart values: private network, no routes, load balancers in the location and subnet on private IPs, the API through KubePrism", () => {
@@ -52,7 +56,7 @@ describe("Hetzner cloud controller manager: the oxide stack with a Contour Gatew
   it("creates the Secret hcloud in kube-system with the token and the private network's ID, as a secret", () => {
     const secret = recorder.named("oxide-addons-hcloud-ccm-secret");
     assert.equal(secret.type, "kubernetes:core/v1:Secret");
-    assert.deepEqual(inputsOf(secret), { metadata: { name: "hcloud", namespace: "kube-system" }, type: "Opaque", stringData: { token: TOKEN, network: NETWORK_ID } });
+    assert.deepEqual(inputsOf(secret), { apiVersion: "v1", kind: "Secret", metadata: { name: "hcloud", namespace: "kube-system" }, type: "Opaque", stringData: { token: TOKEN, network: NETWORK_ID } });
     assert.deepEqual(secret.secretInputs, ["stringData"]);
     // the network's ID reaches it from the network resource, and nothing else carries the token
     assert.ok(deps("oxide-addons-hcloud-ccm-secret").includes("oxide-hetzner-network"));
@@ -70,6 +74,7 @@ describe("Hetzner cloud controller manager: the oxide stack with a Contour Gatew
       values: hcloudCcmValues({ location: "fsn1", subnetCidr: "10.0.1.0/24", podCidr: "10.244.0.0/16" }),
       skipAwait: false,
       atomic: false,
+      compat: "true",
     });
     assert.ok(deps("oxide-addons-hcloud-ccm-release").includes("oxide-addons-hcloud-ccm-secret"));
   });
@@ -96,13 +101,14 @@ describe("Hetzner cloud controller manager: the oxide stack with a Contour Gatew
 
   it("turns on Talos's external cloud provider on every node, control planes and workers", () => {
     const applied = patchesOf(recorder);
-    assert.equal(applied.length, 5);
+    // each node's config, and the two role configs (stack outputs controlplane/workerMachineConfig)
+    assert.deepEqual(applied.map((a) => a.name).sort(), ["controlplane", "oxide-cp-1", "oxide-cp-2", "oxide-cp-3", "oxide-worker-1", "oxide-worker-2", "worker"]);
     for (const { name, patches } of applied) assert.ok(patches.some((p) => JSON.stringify(p) === JSON.stringify(EXTERNAL)), name);
   });
 
   it("places one controller on the control planes (the chart tolerates them) and shows it in addonPlacement", async () => {
-    const placement = await new Promise((resolve) => (exports.addonPlacement as any).apply(resolve));
-    assert.deepEqual((placement as any).hcloudCcm, { controller: { replicas: 1, onePerNode: true, nodes: ["oxide-cp-1", "oxide-cp-2", "oxide-cp-3", "oxide-worker-1", "oxide-worker-2"] } });
+    const placement = exports.addonPlacement as any; // plain data: known in a preview
+    assert.deepEqual(placement.hcloudCcm, { controller: { replicas: 1, onePerNode: true, nodes: ["oxide-cp-1", "oxide-cp-2", "oxide-cp-3", "oxide-worker-1", "oxide-worker-2"] } });
   });
 
   it("keeps the token secret in the stack's outputs: none carries it", async () => {
