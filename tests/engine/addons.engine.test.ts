@@ -74,7 +74,11 @@ describe("engine: the add-on layer against a real control plane, charts from the
     // address into the Gateway's status, as Contour does from its Envoy Service's.
     const kubectl = (args: string[]) =>
       promisify(execFile)("kubectl", ["--kubeconfig", cluster!.kubeconfigPath, ...args], { env: { ...process.env, PATH: `${path.join(projectRoot, ".tools", "test-bin")}:${process.env.PATH}` } });
-    const controller = kubectl(["wait", "--for=create", "gateway/gateway", "-n", "gateway", "--timeout=540s"]).then(() =>
+    const crd = "crd/gateways.gateway.networking.k8s.io";
+    const controller = kubectl(["wait", "--for=create", crd, "--timeout=540s"])
+      .then(() => kubectl(["wait", "--for=condition=Established", crd, "--timeout=120s"]))
+      .then(() => kubectl(["wait", "--for=create", "gateway/gateway", "-n", "gateway", "--timeout=540s"]))
+      .then(() =>
       kubectl(["patch", "gateway", "gateway", "-n", "gateway", "--subresource=status", "--type=merge", "-p", JSON.stringify({ status: { addresses: [{ type: "IPAddress", value: GATEWAY_ADDRESS }] } })]),
     );
     [first] = await Promise.all([stack.up({ color: "never" }), controller]);
