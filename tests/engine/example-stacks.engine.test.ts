@@ -63,10 +63,12 @@ describe("engine: preview of the committed example stacks", function () {
     {
       // a dummy token (encrypted in the stack file): previews create nothing and call no API
       name: "hetzner",
-      creates: 68,
+      creates: 71,
       types: [
         ...core,
         ...addonCore,
+        "talos-cluster:addons:HcloudCloudControllerManager",
+        "kubernetes:core/v1:Secret",
         "pulumi:providers:hcloud",
         "hcloud:index:Network",
         "hcloud:index:NetworkSubnet",
@@ -78,7 +80,7 @@ describe("engine: preview of the committed example stacks", function () {
         "hcloud:index:LoadBalancerTarget",
         "hcloud:index:Server",
       ],
-      names: ["oxide-cp-1", "oxide-cp-3", "oxide-worker-2", "oxide-hetzner-api-targets", "oxide-cp-1-apply"],
+      names: ["oxide-cp-1", "oxide-cp-3", "oxide-worker-2", "oxide-hetzner-api-targets", "oxide-cp-1-apply", "oxide-addons-hcloud-ccm-secret", "oxide-addons-hcloud-ccm-release"],
     },
   ];
   for (const { name, creates, types, names } of cases) {
