@@ -14,7 +14,9 @@
 //   <dir>/manifests/<file>   github.com/projectcontour/contour the pinned contourGatewayProvisioner files
 //   <dir>/cilium-operator-crds github.com/cilium/cilium        pkg/k8s/apis/cilium.io/client/crds (tests only)
 //
-// Not here (no served module carries them; README, Known limits): the Linkerd charts, and the
+// Not here (no served module carries them; README, Known limits): the Linkerd charts, Hetzner's
+// hcloud-cloud-controller-manager chart (`go list -m -versions
+// github.com/hetznercloud/hcloud-cloud-controller-manager`: 403 from the proxy), and the
 // ceph-csi-operator subchart rook-ceph pulls from its own repository (dropped from the local
 // rook-ceph's dependencies, so the local operator installs no CSI drivers).
 //
