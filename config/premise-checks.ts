@@ -110,6 +110,21 @@ const ROOK_CLUSTER: Premise[] = [
   },
 ];
 
+/** Hetzner's cloud controller (components/addons/hcloud-values.ts). */
+const HCLOUD_CCM: Premise[] = [
+  {
+    key: "networking.enabled",
+    breaks: (v) => isFalse(v),
+    why: () =>
+      "is false, but the program hands the cloud controller the cluster's private network (HCLOUD_NETWORK, which the chart sets only with networking) so load balancers reach the nodes' private addresses: the firewall admits only the APIs on the public interfaces; remove the override",
+  },
+  {
+    key: "networking.clusterCIDR",
+    breaks: (v, f) => v !== undefined && v !== f.podCidr,
+    why: (v, f) => `is ${show(v)}, but the pod network is cluster.podCidr ${f.podCidr}, which the program passes here; ${REMOVE} and set cluster.podCidr instead`,
+  },
+];
+
 const ROOK_OPERATOR: Premise[] = [
   {
     key: "csi.kubeletDirPath",
@@ -202,6 +217,8 @@ export function checkValuePremises(addons: Record<string, unknown>, cluster: Rec
     checkPremises(record(addons.rookCeph).operatorValues, ROOK_OPERATOR, ["addons", "rookCeph", "operatorValues"], facts, ctx);
   }
   if (enabled("linkerd", false)) checkPremises(record(addons.linkerd).values, LINKERD, ["addons", "linkerd", "values"], facts, ctx);
+  // On by default where it runs at all (a Hetzner stack; elsewhere it is refused, config/checks.ts).
+  if (enabled("hcloudCcm", true)) checkPremises(record(addons.hcloudCcm).values, HCLOUD_CCM, ["addons", "hcloudCcm", "values"], facts, ctx);
   if (enabled("linkerdViz", false)) checkPremises(record(addons.linkerdViz).values, LINKERD_VIZ, ["addons", "linkerdViz", "values"], facts, ctx);
 }
 
@@ -212,4 +229,5 @@ export const PREMISE_KEYS = {
   "addons.rookCeph.operatorValues": ROOK_OPERATOR.map((p) => p.key),
   "addons.linkerd.values": LINKERD.map((p) => p.key),
   "addons.linkerdViz.values": LINKERD_VIZ.map((p) => p.key),
+  "addons.hcloudCcm.values": HCLOUD_CCM.map((p) => p.key),
 } as const;
