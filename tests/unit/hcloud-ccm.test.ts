@@ -106,7 +106,7 @@ describe("Hetzner cloud controller manager: the oxide stack with a Contour Gatew
     for (const { name, patches } of applied) assert.ok(patches.some((p) => JSON.stringify(p) === JSON.stringify(EXTERNAL)), name);
   });
 
-  it("places one controller on the control planes (the chart tolerates them) and shows it in addonPlacement", async () => {
+  it("places one controller on any node (the chart tolerates control planes and uninitialized nodes) and shows it in addonPlacement", async () => {
     const placement = exports.addonPlacement as any; // plain data: known in a preview
     assert.deepEqual(placement.hcloudCcm, { controller: { replicas: 1, onePerNode: true, nodes: ["oxide-cp-1", "oxide-cp-2", "oxide-cp-3", "oxide-worker-1", "oxide-worker-2"] } });
   });
