@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as talos from "@pulumiverse/talos";
 import type { Node, StackConfig } from "../../config/schema";
+import { creationContract } from "../../config/versions";
 import { ClusterBootstrap } from "./cluster-bootstrap";
 import { ClusterConfig } from "./cluster-config";
 import { gateNodeConfigs, TalosRules, validationMode } from "./config-validation";
@@ -215,7 +216,8 @@ export class TalosCluster extends pulumi.ComponentResource {
       {
         clusterName: cluster.name,
         endpoint: clusterEndpoint,
-        talosVersion: cluster.talosVersion,
+        // A new cluster's contract is what the generator really produces (config/versions.ts).
+        talosVersion: creationContract(cluster.talosVersion),
         configContract: cluster.configContract,
         kubernetesVersion: cluster.kubernetesVersion,
         protectSecrets: cluster.protectSecrets,
