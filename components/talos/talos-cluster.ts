@@ -122,8 +122,8 @@ export function ownSchematicSpec(clusterSpec: SchematicSpec, nodeArgs: readonly 
  * the order its config merges them: the cluster-wide layer (derived, platform infrastructure,
  * patches/all), its role's layer (infrastructure, derived, patches/controlplane or
  * patches/worker) as `roleLayers`, then its own layers (nodeLayers). Each arg once, at its first
- * place. Layers that are still outputs (e.g. a load balancer's address) are
- * skipped: they are unknown when the targets are built, and configLayer refuses kernel args there.
+ * place. Layers that are still outputs (e.g. a load balancer's address) are skipped: they are
+ * unknown when the targets are built, and configLayer refuses kernel args there.
  */
 export function nodeKernelArgs(imageArgs: readonly string[], roleLayers: readonly pulumi.Input<string>[], nodeLayers: readonly string[]): string[] {
   const known = roleLayers.filter((l): l is string => typeof l === "string");
@@ -132,7 +132,8 @@ export function nodeKernelArgs(imageArgs: readonly string[], roleLayers: readonl
 
 /**
  * A layer as Talos gets it: without machine.install.extraKernelArgs, whose args go to the node's
- * schematic instead (liftKernelArgs), so no rendered config names kernel args. A layer that is
+ * schematic instead (liftKernelArgs), so no layer adds kernel args to a config: only the node's
+ * image patch names them, exactly its schematic's (nodeImagePatch). A layer that is
  * still an output (e.g. Hetzner's patch naming its load balancer) cannot reach a schematic built
  * before it resolves, so kernel args there are refused when it resolves.
  */
