@@ -139,13 +139,16 @@ export function nodeKernelArgs(imageArgs: readonly string[], roleLayers: readonl
  */
 export function configLayer(layer: pulumi.Input<string>): pulumi.Input<string> {
   if (typeof layer === "string") return liftKernelArgs(layer).patch;
-  return pulumi.output(layer).apply((text) => {
-    const { kernelArgs } = liftKernelArgs(text);
-    if (kernelArgs.length) {
-      throw new Error(`a patch computed during the run names kernel args (${kernelArgs.join(" ")}): kernel args reach nodes only through their Image Factory schematic, which is built before it; set them in imageFactory.extraKernelArgs or a patch file`);
-    }
-    return text;
-  });
+  return pulumi.output(layer).apply(computedLayer);
+}
+
+/** A layer computed during the run, once known: unchanged, or refused when it names kernel args (configLayer). */
+export function computedLayer(text: string): string {
+  const { kernelArgs } = liftKernelArgs(text);
+  if (kernelArgs.length) {
+    throw new Error(`a patch computed during the run names kernel args (${kernelArgs.join(" ")}): kernel args reach nodes only through their Image Factory schematic, which is built before it; set them in imageFactory.extraKernelArgs or a patch file`);
+  }
+  return text;
 }
 
 /**
