@@ -101,6 +101,8 @@ describe("engine: the contract matrix, every committed stack at every accepted c
         const configs = result.outputs.nodeMachineConfigs!.value as Record<string, string>;
         const images = result.outputs.nodeImages!.value as Record<string, { kernelArgs: string[] }>;
         assert.equal(result.outputs.validatedMachineConfigs?.value, Object.keys(configs).length);
+        // the Synology console's vga=792 (patches/platform/synology-vm) is in every homelab node's schematic
+        if (stack === "homelab") assert.deepEqual(Object.values(images).map((i) => i.kernelArgs), [["vga=792"], ["vga=792"]]);
         for (const [node, text] of Object.entries(configs)) {
           const config = YAML.parse(text) as { machine: { install: { extraKernelArgs?: string[] } } };
           const args = images[node]!.kernelArgs;
