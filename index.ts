@@ -229,6 +229,10 @@ export const kubernetesVersion = config.cluster.kubernetesVersion;
 export const schematicId = cluster.schematic.id;
 export const installerImage = cluster.schematic.installerImage;
 export const isoUrl = cluster.schematic.isoUrl;
+/** Each node's image: its schematic (the cluster's, or its own when its layers add kernel args), installer and kernel args. */
+export const nodeImages = Object.fromEntries(
+  cluster.nodeTargets.map((t) => [t.name, { schematicId: t.schematicId ?? cluster.schematic.id, installerImage: t.installerImage ?? cluster.schematic.installerImage, kernelArgs: t.kernelArgs }]),
+);
 export const nodes = config.nodes.map((n) => ({ name: n.name, role: n.role, platform: n.platform, address: n.address, installDisk: n.installDisk }));
 export const controlplaneMachineConfig = cluster.machineConfigs.controlplaneConfig;
 export const workerMachineConfig = cluster.machineConfigs.workerConfig;

@@ -1,6 +1,7 @@
 // Where each patch layer of each node comes from, so Talos's verdicts can name the file.
 // Read at the edge beside readPatchFiles, in the same order (components/talos/talos-cluster.ts
-// nodeConfigPatches: platform files, the node's derived patch, the node's own files).
+// nodeConfigPatches: platform files, the node's derived patch, the node's own files, and, when
+// there is one, the node's image patch).
 import path from "node:path";
 import fs from "node:fs";
 import type { SourcedPatch } from "../components/talos/config-validation";
@@ -34,7 +35,8 @@ export function patchSources(root: string, config: StackConfig): PatchSources {
     const own = node.patches.filter((p) => fs.existsSync(path.join(root, p))).map((p) => ({ source: p, content: fs.readFileSync(path.join(root, p), "utf8") }));
     for (const patch of [...all, ...byRole[node.role], ...platform, ...own]) use(patch, node.name);
     const derived = config.hetzner ? `the node's derived patch (talos-cluster:hetzner.pools)` : `the node's derived patch (talos-cluster:nodes[${i}])`;
-    nodeLayers[node.name] = [...platform.map((p) => p.source), derived, ...own.map((p) => p.source)];
+    const image = "the node's image patch (its installer and schematic kernel args, talos-cluster:imageFactory and every layer's machine.install.extraKernelArgs)";
+    nodeLayers[node.name] = [...platform.map((p) => p.source), derived, ...own.map((p) => p.source), image];
   });
   const derived = ["the cluster's derived patches (talos-cluster:cluster)", ...(config.hetzner ? ["the Hetzner platform patches"] : [])];
   return {

@@ -78,6 +78,32 @@ export function checkVersionPair(value: unknown, ctx: z.core.$RefinementCtx<unkn
 }
 
 /**
+ * The machinery inside the config generator (toolchain/versions.json configGenerator.machinery):
+ * Terraform Talos provider v0.8.0 is built on pkg/machinery v1.10.0, so whatever contract it is
+ * given, it writes what a 1.10 contract gets (plain v1alpha1 documents).
+ */
+export const GENERATOR_MACHINERY: string = pins.configGenerator.machinery;
+
+/**
+ * The contract a new cluster's secrets and configs are created with: its Talos version, capped at
+ * the generator's machinery (a v1.14.1 cluster gets v1.10.0). The stored contract then says what
+ * the generator really produced, so a generator bump does not suddenly turn the same contract
+ * into 1.12+ documents (toolchain/versions.json configGenerator.generatorBump).
+ */
+export function creationContract(talosVersion: string): string {
+  return talosMinor(talosVersion) > talosMinor(GENERATOR_MACHINERY) ? GENERATOR_MACHINERY : talosVersion;
+}
+
+/**
+ * The oldest Talos minor a new stack may start on (issue 21): 1.12, whose config model (the
+ * multi-document network configs, grubUseUKICmdline) is the one the generator bump moves to.
+ * 1.10 and 1.11 are out of community support, which ends with the next minor's release
+ * (siderolabs/talos v1.11.0 website/content/v1.11/introduction/support-matrix.md). They stay
+ * accepted for clusters created on them earlier, which name their contract (cluster.configContract).
+ */
+export const OLDEST_NEW_STACK_MINOR = "1.12";
+
+/**
  * The newest patch of each Talos minor (toolchain/versions.json talosUpgrades.newestPatch): the
  * versions a bump across minors steps through, one minor at a time (seed 004).
  */

@@ -476,6 +476,18 @@ function checkNode() {
   return `node ${process.versions.node}`;
 }
 
+/**
+ * What the linked talosctl itself reports (`version --client --short`: `Talos vX.Y.Z` under
+ * `Client:`): the day-2 steps refuse a talosctl below the cluster's minor, so setup shows it.
+ */
+function talosctlClientVersion() {
+  const out = run(path.join(toolsBin, "talosctl"), ["version", "--client", "--short"]);
+  const reported = /Talos (v\S+)/.exec(out)?.[1];
+  const want = pins.tools.talosctl.versionVarValue;
+  if (reported !== want) throw new StepError(`.tools/bin/talosctl reports ${reported ?? "no version"} (\`talosctl version --client --short\`), not the pinned ${want}`);
+  return `Talos ${reported}`;
+}
+
 const started = Date.now();
 step("node", checkNode);
 const binaries = testToolsOnly ? [] : [pins.pulumi.cli, pins.pulumi.languageHost, pins.pulumi.languageHostOptions, pins.pulumi.sdkGenerator,
@@ -486,6 +498,7 @@ if (needsGo && !checkOnly) step("go toolchain", checkGo);
 if (!testToolsOnly) {
   step("package.json pins", checkPackageJson);
   for (const spec of binaries) step(spec.binary, () => ensureBinary(spec));
+  if (pins.tools?.talosctl) step("talosctl version --client", talosctlClientVersion);
   step("language host beside pulumi", languageHostBesidePulumi);
   for (const [name, spec] of Object.entries(pins.providers)) {
     if (spec.sdkDir) step(`${spec.npm} SDK`, () => ensureGeneratedSdk(name, spec));

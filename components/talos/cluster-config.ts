@@ -21,9 +21,9 @@ export interface ClusterConfigArgs {
   /** Kubernetes API endpoint, `https://<host>:<port>` (an output when a load balancer provides it). Required. */
   readonly endpoint: pulumi.Input<string>;
   /**
-   * The config contract for a new cluster's secrets, e.g. `v1.10.6`: the Talos version it is
-   * created with. Kept with the secrets in state and never changed by a later Talos bump.
-   * Required (the stack config fills it).
+   * The config contract for a new cluster's secrets, e.g. `v1.10.0`: the Talos version it is
+   * created with, capped at the generator's machinery (config/versions.ts creationContract). Kept
+   * with the secrets in state and never changed by a later Talos bump. Required.
    */
   readonly talosVersion: string;
   /**

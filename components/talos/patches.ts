@@ -114,18 +114,68 @@ export function toYaml(patch: object): string {
   return YAML.stringify(patch);
 }
 
-/** The kernel args a node's patches ask the installer for, in order, each once. */
+/** A patch with its kernel args taken out: what goes to Talos, and what goes to the schematic. */
+export interface LiftedPatch {
+  /** The patch without machine.install.extraKernelArgs; the input text itself when it had none. */
+  readonly patch: string;
+  /** The kernel args it named, in order. */
+  readonly kernelArgs: readonly string[];
+}
+
+/**
+ * Takes machine.install.extraKernelArgs out of every v1alpha1 document of a (possibly
+ * multi-document) patch. Kernel args come from the schematic: whatever layer names them, they go
+ * into the node's Image Factory schematic (talos-cluster.ts ownSchematicSpec), which every
+ * install method boots from (systemd-boot always boots the UKI's command line), and the node's
+ * config names exactly the schematic's list in one derived patch (nodeImagePatch), never a
+ * merge of layers. Only that one key is removed (an emptied `install` with it); the rest of the
+ * patch, comments included, stays as written and is still merged by Talos itself. A patch
+ * without kernel args is returned unchanged.
+ */
+export function liftKernelArgs(patch: string): LiftedPatch {
+  const docs = YAML.parseAllDocuments(patch) as YAML.Document[];
+  const kernelArgs: string[] = [];
+  let changed = false;
+  for (const doc of docs) {
+    const d = doc.toJS() as { kind?: unknown; machine?: { install?: Record<string, unknown> } } | null;
+    if (!d || typeof d !== "object" || d.kind !== undefined) continue;
+    const install = d.machine?.install;
+    if (!install || typeof install !== "object" || !("extraKernelArgs" in install)) continue;
+    const list = install.extraKernelArgs;
+    for (const arg of Array.isArray(list) ? list : []) if (typeof arg === "string") kernelArgs.push(arg);
+    doc.deleteIn(["machine", "install", "extraKernelArgs"]);
+    if (Object.keys(install).length === 1) doc.deleteIn(["machine", "install"]);
+    changed = true;
+  }
+  return { patch: changed ? docs.map(String).join("") : patch, kernelArgs };
+}
+
+/**
+ * The last patch of a node: its own installer (when its kernel args give it a schematic of its
+ * own) and its schematic's kernel args, the only kernel args its config holds (every other layer
+ * goes through liftKernelArgs). Why the config still names them: a GRUB (BIOS) install writes
+ * the config's machine.install.extraKernelArgs into its boot entry unless the config sets
+ * machine.install.grubUseUKICmdline, and only then the UKI's command line, i.e. the schematic's
+ * (siderolabs/talos v1.14.0-rc.1 cmd/installer/cmd/installer/install.go, cmd/installer/pkg/install/install.go,
+ * bootloader/grub/install.go). grubUseUKICmdline exists from machinery v1.12; the generator's
+ * machinery v1.10 refuses the key, and Talos's upgrade API passes GRUB no kernel args, so the
+ * upgrades of a node with kernel args use the legacy API, which hands the installer this field
+ * (components/day2/upgrade-plan.ts OsTarget.legacy). With a generator at machinery >= 1.12
+ * this patch sets grubUseUKICmdline instead (toolchain/versions.json providers.talos.generatorBump).
+ * Undefined when there is nothing to name.
+ */
+export function nodeImagePatch(ownInstaller: string | undefined, kernelArgs: readonly string[]): object | undefined {
+  const install: Record<string, unknown> = {};
+  if (ownInstaller) install.image = ownInstaller;
+  if (kernelArgs.length) install.extraKernelArgs = [...kernelArgs];
+  return Object.keys(install).length ? { machine: { install } } : undefined;
+}
+
+/** The kernel args a node's patches name (machine.install.extraKernelArgs), in order, each once: they go to its schematic. */
 export function kernelArgsOf(patches: readonly string[]): string[] {
   const args: string[] = [];
-  for (const patch of patches) {
-    // every v1alpha1 document of the (possibly multi-document) patch; other kinds carry none
-    for (const doc of YAML.parseAllDocuments(patch) as YAML.Document[]) {
-      const d = doc.toJS() as { kind?: unknown; machine?: { install?: { extraKernelArgs?: unknown } } } | null;
-      if (!d || typeof d !== "object" || d.kind !== undefined) continue;
-      const list = d.machine?.install?.extraKernelArgs;
-      for (const arg of Array.isArray(list) ? list : []) if (typeof arg === "string" && !args.includes(arg)) args.push(arg);
-    }
-  }
+  // every v1alpha1 document of each (possibly multi-document) patch; other kinds carry none
+  for (const patch of patches) for (const arg of liftKernelArgs(patch).kernelArgs) if (!args.includes(arg)) args.push(arg);
   return args;
 }
 

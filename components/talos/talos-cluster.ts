@@ -1,11 +1,12 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as talos from "@pulumiverse/talos";
 import type { Node, StackConfig } from "../../config/schema";
+import { creationContract } from "../../config/versions";
 import { ClusterBootstrap } from "./cluster-bootstrap";
 import { ClusterConfig } from "./cluster-config";
 import { gateNodeConfigs, TalosRules, validationMode } from "./config-validation";
 import { ImageSchematic, SchematicSpec, schematicId } from "./image-schematic";
-import { clusterPatches, etcdBackupAccessPatch, kernelArgsOf, nodePatch, toYaml, vipPatch } from "./patches";
+import { clusterPatches, etcdBackupAccessPatch, kernelArgsOf, liftKernelArgs, nodeImagePatch, nodePatch, toYaml, vipPatch } from "./patches";
 import { TalosNode } from "./talos-node";
 
 /** Patch file contents by layer, read at the edge (index.ts). */
@@ -87,24 +88,28 @@ export interface NodeTarget {
   readonly schematicId?: string;
 }
 
-/** A node's configPatches: platform files, then its own derived patch, then its patch files. */
-export function nodeConfigPatches(node: Node, files: PatchFiles, ownInstaller?: string): string[] {
-  return [
-    ...(files.platform[node.platform] ?? []),
-    toYaml(nodePatch(node)),
-    ...(files.node[node.name] ?? []),
-    // Last, so no layer's label shifts: a node with kernel args of its own installs its own image.
-    ...(ownInstaller ? [toYaml({ machine: { install: { image: ownInstaller } } })] : []),
-  ];
+/** A node's own layers as written: platform files, then its own derived patch, then its patch files. */
+export function nodeLayers(node: Node, files: PatchFiles): string[] {
+  return [...(files.platform[node.platform] ?? []), toYaml(nodePatch(node)), ...(files.node[node.name] ?? [])];
+}
+
+/**
+ * A node's configPatches as Talos gets them: its own layers without kernel args (liftKernelArgs),
+ * then, last so no layer's label shifts, the patch naming its image (nodeImagePatch): its own
+ * installer when it has a schematic of its own, and exactly its schematic's kernel args.
+ */
+export function nodeConfigPatches(node: Node, files: PatchFiles, image: { readonly ownInstaller?: string; readonly kernelArgs: readonly string[] }): string[] {
+  const imagePatch = nodeImagePatch(image.ownInstaller, image.kernelArgs);
+  return [...nodeLayers(node, files).map((l) => liftKernelArgs(l).patch), ...(imagePatch ? [toYaml(imagePatch)] : [])];
 }
 
 /**
  * The image a node needs when its config layers add kernel args to the Image Factory ones:
- * Talos takes kernel args from the image, not from machine.install.extraKernelArgs (the upgrade
- * path of Talos 1.13+ passes none, systemd-boot always boots the UKI's own cmdline, and the
- * field is deprecated since 1.12; siderolabs/talos v1.13.0 internal/app/lifecycle/lifecycle.go,
- * bootloader/sdboot/sdboot.go), so such a node gets a schematic of its own that carries all of
- * them. Undefined when the cluster's schematic already carries exactly its args.
+ * kernel args come from the schematic (patches.ts liftKernelArgs, nodeImagePatch). systemd-boot
+ * always boots the UKI's own command line (siderolabs/talos v1.14.0-rc.1
+ * internal/app/machined/pkg/runtime/v1alpha1/bootloader/sdboot), and the ISO of a schematic
+ * boots with its args, so such a node gets a schematic of its own that carries all of them.
+ * Undefined when the cluster's schematic already carries exactly its args.
  */
 export function ownSchematicSpec(clusterSpec: SchematicSpec, nodeArgs: readonly string[]): SchematicSpec | undefined {
   const same = nodeArgs.length === clusterSpec.extraKernelArgs.length && nodeArgs.every((a, i) => a === clusterSpec.extraKernelArgs[i]);
@@ -112,16 +117,38 @@ export function ownSchematicSpec(clusterSpec: SchematicSpec, nodeArgs: readonly 
 }
 
 /**
- * The kernel args a node's upgrade target names: the image's, then every layer that can set
- * machine.install.extraKernelArgs, in the order its config merges them: the cluster-wide layer
- * (derived, platform infrastructure, patches/all), its role's layer (infrastructure, derived,
- * patches/controlplane or patches/worker) as `roleLayers`, then its own layers (nodeConfigPatches). Each arg
- * once, at its first place. Layers that are still outputs (e.g. a load balancer's address) are
- * skipped: they are unknown when the targets are built, and the platforms set no kernel args there.
+ * The kernel args of a node's schematic and upgrade target: the image's, then those every layer
+ * names in machine.install.extraKernelArgs (lifted out of what Talos merges, configLayer), in
+ * the order its config merges them: the cluster-wide layer (derived, platform infrastructure,
+ * patches/all), its role's layer (infrastructure, derived, patches/controlplane or
+ * patches/worker) as `roleLayers`, then its own layers (nodeLayers). Each arg once, at its first
+ * place. Layers that are still outputs (e.g. a load balancer's address) are skipped: they are
+ * unknown when the targets are built, and configLayer refuses kernel args there.
  */
 export function nodeKernelArgs(imageArgs: readonly string[], roleLayers: readonly pulumi.Input<string>[], nodeLayers: readonly string[]): string[] {
   const known = roleLayers.filter((l): l is string => typeof l === "string");
   return kernelArgsOf([toYaml({ machine: { install: { extraKernelArgs: [...imageArgs] } } }), ...known, ...nodeLayers]);
+}
+
+/**
+ * A layer as Talos gets it: without machine.install.extraKernelArgs, whose args go to the node's
+ * schematic instead (liftKernelArgs), so no layer adds kernel args to a config: only the node's
+ * image patch names them, exactly its schematic's (nodeImagePatch). A layer that is
+ * still an output (e.g. Hetzner's patch naming its load balancer) cannot reach a schematic built
+ * before it resolves, so kernel args there are refused when it resolves.
+ */
+export function configLayer(layer: pulumi.Input<string>): pulumi.Input<string> {
+  if (typeof layer === "string") return liftKernelArgs(layer).patch;
+  return pulumi.output(layer).apply(computedLayer);
+}
+
+/** A layer computed during the run, once known: unchanged, or refused when it names kernel args (configLayer). */
+export function computedLayer(text: string): string {
+  const { kernelArgs } = liftKernelArgs(text);
+  if (kernelArgs.length) {
+    throw new Error(`a patch computed during the run names kernel args (${kernelArgs.join(" ")}): kernel args reach nodes only through their Image Factory schematic, which is built before it; set them in imageFactory.extraKernelArgs or a patch file`);
+  }
+  return text;
 }
 
 /**
@@ -193,12 +220,14 @@ export class TalosCluster extends pulumi.ComponentResource {
       {
         clusterName: cluster.name,
         endpoint: clusterEndpoint,
-        talosVersion: cluster.talosVersion,
+        // A new cluster's contract is what the generator really produces (config/versions.ts).
+        talosVersion: creationContract(cluster.talosVersion),
         configContract: cluster.configContract,
         kubernetesVersion: cluster.kubernetesVersion,
         protectSecrets: cluster.protectSecrets,
         importSecretsFrom: args.importSecretsFrom,
-        patches: layers,
+        // Kernel args are read from `layers` (nodeKernelArgs) into the schematics, and left out of what Talos merges.
+        patches: { all: layers.all.map(configLayer), controlplane: layers.controlplane.map(configLayer), worker: layers.worker.map(configLayer) },
         provider,
       },
       { parent: this },
@@ -207,7 +236,7 @@ export class TalosCluster extends pulumi.ComponentResource {
     // A node whose layers add kernel args gets its own schematic carrying them (ownSchematicSpec),
     // one per distinct set, registered like the cluster's.
     const clusterSpec: SchematicSpec = { extensions: imageFactory.extensions, extraKernelArgs: imageFactory.extraKernelArgs };
-    const kernelArgs = Object.fromEntries(nodes.map((n) => [n.name, nodeKernelArgs(imageFactory.extraKernelArgs, [...layers.all, ...layers[n.role]], nodeConfigPatches(n, args.patchFiles))]));
+    const kernelArgs = Object.fromEntries(nodes.map((n) => [n.name, nodeKernelArgs(imageFactory.extraKernelArgs, [...layers.all, ...layers[n.role]], nodeLayers(n, args.patchFiles))]));
     const ownSchematics = new Map<string, ImageSchematic>();
     const imageOf = (n: Node): ImageSchematic | undefined => {
       const spec = ownSchematicSpec(clusterSpec, kernelArgs[n.name]!);
@@ -219,7 +248,9 @@ export class TalosCluster extends pulumi.ComponentResource {
       return ownSchematics.get(id);
     };
     const images = Object.fromEntries(nodes.map((n) => [n.name, imageOf(n)]));
-    const layersOf = (n: Node) => nodeConfigPatches(n, args.patchFiles, images[n.name]?.installerImage);
+    // What Talos merges: every layer without kernel args, then the node's image patch, whose
+    // kernel args are exactly its schematic's (nodeImagePatch).
+    const layersOf = (n: Node) => nodeConfigPatches(n, args.patchFiles, { ownInstaller: images[n.name]?.installerImage, kernelArgs: kernelArgs[n.name]! });
 
     // Each node's complete config; usable only once Talos validated every node's config
     // (configCheck) and the factory confirmed the schematic its installer names.

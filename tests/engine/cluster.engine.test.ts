@@ -152,12 +152,13 @@ describe("engine: secrets and machine configs rendered, no node touched", functi
   it("a Talos bump keeps the config contract: no resource changes, and every config differs only in machine.install.image", async () => {
     const talos = pins.cluster.talosVersion;
     const next = talos.replace(/\d+$/, (p) => String(Number(p) + 1));
-    assert.equal(outputs.configContract, talos);
+    // a new stack stores what the generator really produces: Talos capped at its machinery (v1.10.0)
+    assert.equal(outputs.configContract, pins.configGenerator.machinery);
     await stack.setConfig("talos-cluster:cluster.talosVersion", { value: next }, true);
     const bumped = await stack.up({ color: "never" });
     assert.deepEqual(Object.keys(bumped.summary.resourceChanges ?? {}), ["same"], JSON.stringify(bumped.summary.resourceChanges));
     const after = await outputsOf(stack);
-    assert.equal(after.configContract, talos);
+    assert.equal(after.configContract, pins.configGenerator.machinery);
     const withoutImage = (text: string) => {
       const config = YAML.parse(text);
       const image = config.machine.install.image as string;

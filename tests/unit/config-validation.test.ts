@@ -102,7 +102,12 @@ describe("config validation gate", () => {
         ["tests/fixtures/patches/bad-address.yaml", ["w-1"]],
       ],
     );
-    assert.deepEqual(sources.nodeLayers["w-1"], ["patches/platform/synology-vm/10-console.yaml", "the node's derived patch (talos-cluster:nodes[1])", "tests/fixtures/patches/bad-address.yaml"]);
+    assert.deepEqual(sources.nodeLayers["w-1"], [
+      "patches/platform/synology-vm/10-console.yaml",
+      "the node's derived patch (talos-cluster:nodes[1])",
+      "tests/fixtures/patches/bad-address.yaml",
+      "the node's image patch (its installer and schematic kernel args, talos-cluster:imageFactory and every layer's machine.install.extraKernelArgs)",
+    ]);
     // bad-address.yaml loads (right keys and types): only validation of the whole config refuses it.
     assert.deepEqual(patchFileProblems(talosConfigCheck(), sources.files), [
       'tests/fixtures/patches/unknown-key.yaml (node cp-1): Talos cannot load this patch: error decoding document /v1alpha1/ (line 2): unknown keys found during decoding: machine: kubelet: extraArgz: rotate-server-certificates: "true"',

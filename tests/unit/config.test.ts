@@ -140,6 +140,11 @@ describe("stack config", () => {
     });
   });
 
+  it("keeps an existing cluster on Talos 1.11 that names its contract; a new stack must start on 1.12 (invalid/talos-version-new-stack-too-old.yaml)", () => {
+    const config = parseFile(path.join(fixtures, "valid", "existing-1.11-cluster.yaml"));
+    assert.deepEqual([config.cluster.talosVersion, config.cluster.configContract, config.cluster.kubernetesVersion], ["v1.11.6", "v1.11.6", "1.34.1"]);
+  });
+
   it("ignores other namespaces' keys except the Hetzner token, and keeps plain strings as strings", () => {
     const raw = projectConfig({ "pulumi:tags": '{"a":"b"}', "hcloud:token": "x", "talos-cluster:cluster": '{"name":"a"}', "talos-cluster:secretsYaml": "cluster: {}" });
     assert.deepEqual(raw, { hcloudToken: "x", cluster: { name: "a" }, secretsYaml: "cluster: {}" });

@@ -19,6 +19,15 @@ describe("Image Factory schematic", () => {
     assert.equal(schematicId(spec), "376567988ad370138ad8b2698212367b8edcb69b5fd68c80be1f2ec7d603b4ba");
   });
 
+  it("gives the factory's own test IDs (siderolabs/image-factory pkg/schematic/schematic_test.go TestID config1)", () => {
+    assert.equal(schematicId({ extensions: [], extraKernelArgs: ["noapic", "nolapic"] }), "9cba8e32753f91a16c1837ab8abf356af021706ef284aef07380780177d9a06c");
+  });
+
+  it("gives the homelab nodes' schematic: seed 000's guest agent and the Synology console's vga=792", () => {
+    // before: ce4c9805… (the cluster's, without kernel args); README "Kernel arguments"
+    assert.equal(schematicId({ extensions: ["siderolabs/qemu-guest-agent"], extraKernelArgs: ["vga=792"] }), "9c8161f27dc8c2dc2b33642151260c69bcfa293826b413defc6c843dfcdc8ca2");
+  });
+
   it("writes kernel args before extensions, as the factory's struct orders them", () => {
     const spec = { extensions: ["siderolabs/iscsi-tools", "siderolabs/qemu-guest-agent"], extraKernelArgs: ["vga=792", "net.ifnames=0"] };
     const yaml = "customization:\n    extraKernelArgs:\n        - vga=792\n        - net.ifnames=0\n    systemExtensions:\n        officialExtensions:\n            - siderolabs/iscsi-tools\n            - siderolabs/qemu-guest-agent\n";

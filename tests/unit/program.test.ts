@@ -10,6 +10,8 @@ import { testSecretsBundle } from "../support/test-pki";
 import { wipeDone, wipeScript } from "../../components/talos/wipe-plan";
 
 const stackConfig = (stack: string) => committedStackConfig(stack);
+/** The homelab nodes' own schematic: siderolabs/qemu-guest-agent and patches/platform/synology-vm's vga=792. */
+const HOMELAB_NODE_SCHEMATIC = schematicId({ extensions: ["siderolabs/qemu-guest-agent"], extraKernelArgs: ["vga=792"] });
 
 const T = {
   apply: "talos:machine/configurationApply:ConfigurationApply",
@@ -102,6 +104,15 @@ describe("program: homelab stack (seeds 000/001)", () => {
     }
   });
 
+  it("gives each node the schematic with its kernel args: seed 000's guest agent and vga=792", () => {
+    assert.equal(HOMELAB_NODE_SCHEMATIC, "9c8161f27dc8c2dc2b33642151260c69bcfa293826b413defc6c843dfcdc8ca2");
+    const image = { schematicId: HOMELAB_NODE_SCHEMATIC, installerImage: `factory.talos.dev/installer/${HOMELAB_NODE_SCHEMATIC}:v1.14.1`, kernelArgs: ["vga=792"] };
+    assert.deepEqual(exports.nodeImages, { "talos-control-1": image, "talos-worker-1": image });
+    assert.deepEqual(recorder.named(`tales-image-${HOMELAB_NODE_SCHEMATIC.slice(0, 12)}-schematic`).inputs, {
+      schematic: "customization:\n    extraKernelArgs:\n        - vga=792\n    systemExtensions:\n        officialExtensions:\n            - siderolabs/qemu-guest-agent\n",
+    });
+  });
+
   it("registers seed 000's schematic with the factory", () => {
     assert.deepEqual(recorder.named("tales-image-schematic").inputs, {
       schematic: "customization:\n    systemExtensions:\n        officialExtensions:\n            - siderolabs/qemu-guest-agent\n",
@@ -130,7 +141,8 @@ describe("program: homelab stack (seeds 000/001)", () => {
     // patches/all/20-kubelet-eviction.yaml
     { machine: { kubelet: { extraConfig: { evictionHard: { "nodefs.available": "10%", "nodefs.inodesFree": "5%", "imagefs.available": "15%", "imagefs.inodesFree": "5%" } } } } },
   ];
-  const synologyLayer = [{ machine: { install: { extraKernelArgs: ["vga=792"] } } }]; // patches/platform/synology-vm/10-console.yaml
+  // patches/platform/synology-vm/10-console.yaml, its kernel args lifted into the schematic
+  const synologyLayer = [{ machine: {} }];
   const patchesOf = (call: { inputs: Record<string, unknown> }) => (call.inputs.configPatches as string[]).map((p) => YAML.parse(p));
   const nodeRender = (hostname: string) =>
     recorder.invokesOf(T.getConfiguration).find((c) => (c.inputs.configPatches as string[]).some((p) => p.includes(`hostname: ${hostname}`)))!;
@@ -142,7 +154,8 @@ describe("program: homelab stack (seeds 000/001)", () => {
       assert.deepEqual(patchesOf(call), [...clusterLayer(), ...allLayer]);
       assert.equal(call.inputs.clusterEndpoint, "https://10.0.1.50:6443");
       assert.equal(call.inputs.clusterName, "tales");
-      assert.equal(call.inputs.talosVersion, "v1.14.1");
+      // the contract: Talos v1.14.1 capped at the generator's machinery (config/versions.ts creationContract)
+      assert.equal(call.inputs.talosVersion, "v1.10.0");
       assert.equal(call.inputs.kubernetesVersion, "1.37.0");
     }
   });
@@ -156,8 +169,8 @@ describe("program: homelab stack (seeds 000/001)", () => {
         ...allLayer,
         ...synologyLayer,
         { machine: { network: { hostname }, install: { disk: "/dev/sda" } } },
-        // its kernel args (vga=792) in an image of its own: Talos takes them from the image
-        { machine: { install: { image: `factory.talos.dev/installer/${schematicId({ extensions: ["siderolabs/qemu-guest-agent"], extraKernelArgs: ["vga=792"] })}:v1.14.1` } } },
+        // its kernel args (vga=792) in an image of its own, and exactly the schematic's named once for GRUB
+        { machine: { install: { image: `factory.talos.dev/installer/${HOMELAB_NODE_SCHEMATIC}:v1.14.1`, extraKernelArgs: ["vga=792"] } } },
       ]);
     }
     assert.equal(recorder.invokesOf(T.getConfiguration).length, 4);

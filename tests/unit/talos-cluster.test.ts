@@ -26,7 +26,8 @@ function stack(controlPlanes: number[], extra: Record<string, unknown> = {}): St
 
 const patchFiles = {
   all: [args(["console=ttyS0"]), "machine:\n  sysctls:\n    vm.max_map_count: \"262144\"\n"],
-  controlplane: [args(["mitigations=auto", "console=ttyS0"])],
+  // a key beside the kernel args, so the file is still recognisable once they are lifted out
+  controlplane: [`${args(["mitigations=auto", "console=ttyS0"])}  sysctls:\n    kernel.panic: "10"\n`],
   worker: [args(["mitigations=off"])],
   platform: { "synology-vm": [args(["console=tty0"])] },
   node: { "worker-2": [args(["vga=792", "net.ifnames=0"])] },
@@ -67,7 +68,8 @@ describe("TalosCluster: the VIP", () => {
         assert.equal(at, -1);
         assert.doesNotMatch(JSON.stringify(patches), /10\.0\.1\.40/);
       } else {
-        const cpFile = patches.findIndex((p) => JSON.stringify(p) === JSON.stringify(YAML.parse(patchFiles.controlplane[0]!)));
+        // the file as Talos gets it: its kernel args are in the node's schematic (liftKernelArgs)
+        const cpFile = patches.findIndex((p) => JSON.stringify(p) === JSON.stringify({ machine: { sysctls: { "kernel.panic": "10" } } }));
         const lastAll = patches.findIndex((p) => JSON.stringify(p) === JSON.stringify(YAML.parse(patchFiles.all[1]!)));
         assert.ok(lastAll < at && at < cpFile, `all at ${lastAll}, vip at ${at}, controlplane file at ${cpFile}`);
       }
@@ -94,6 +96,49 @@ describe("TalosCluster: kernel args in the upgrade targets", () => {
         ["worker-2", ["net.ifnames=0", "console=ttyS0", "mitigations=off", "console=tty0", "vga=792"]],
       ],
     );
+  });
+
+  it("kernel args come from the schematic: no layer Talos merges names any, the node's image patch names exactly its schematic's", async () => {
+    const { cluster, recorder } = await build(stack([1]));
+    const schematics = recorder.ofType("talos:imageFactory/schematic:Schematic").map((r) => YAML.parse(r.inputs.schematic as string) as { customization: { extraKernelArgs?: string[] } });
+    const kernelArgsIn = (patch: string) => YAML.parseAllDocuments(patch).map((d) => (d.toJS() as { machine?: { install?: { extraKernelArgs?: string[] } } } | null)?.machine?.install?.extraKernelArgs);
+    const calls = recorder.invokesOf(GET_CONFIGURATION);
+    // the two role bases and the three nodes
+    assert.equal(calls.length, 5);
+    for (const c of calls) {
+      const patches = c.inputs.configPatches as string[];
+      const named = patches.map((p, i) => [i, kernelArgsIn(p).find((a) => a !== undefined)] as const).filter(([, a]) => a !== undefined);
+      const hostname = patches.map((p) => (YAML.parse(p) as { machine?: { network?: { hostname?: string } } })?.machine?.network?.hostname).find((h) => h !== undefined);
+      if (hostname === undefined) {
+        assert.deepEqual(named, [], "a role's base config names no kernel args");
+        continue;
+      }
+      const target = cluster.nodeTargets.find((t) => t.name === hostname)!;
+      assert.deepEqual(YAML.parse(patches[patches.length - 1]!), { machine: { install: { image: target.installerImage, extraKernelArgs: target.kernelArgs } } });
+      assert.deepEqual(named, [[patches.length - 1, target.kernelArgs]], "only the last patch, the node's image patch, names kernel args");
+      assert.ok(schematics.some((s) => JSON.stringify(s.customization.extraKernelArgs) === JSON.stringify(target.kernelArgs)), `a schematic carries ${target.kernelArgs.join(" ")}`);
+    }
+    // every node here has args beyond imageFactory's, so each has a schematic of its own, plus the cluster's
+    assert.deepEqual(schematics.map((s) => s.customization.extraKernelArgs), [["net.ifnames=0"], ["net.ifnames=0", "console=ttyS0", "mitigations=auto"], ["net.ifnames=0", "console=ttyS0", "mitigations=off", "console=tty0"], ["net.ifnames=0", "console=ttyS0", "mitigations=off", "console=tty0", "vga=792"]]);
+  });
+
+  it("a patch file's kernel args are lifted out: the rest of it, comments included, reaches Talos as written", () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { liftKernelArgs } = require("../../components/talos/patches") as typeof import("../../components/talos/patches");
+    const text = "# why\nmachine:\n  install:\n    wipe: false\n    extraKernelArgs:\n      - vga=792 # console\n---\napiVersion: v1alpha1\nkind: UserVolumeConfig\nname: local\n";
+    assert.deepEqual(liftKernelArgs(text), { patch: "# why\nmachine:\n  install:\n    wipe: false\n---\napiVersion: v1alpha1\nkind: UserVolumeConfig\nname: local\n", kernelArgs: ["vga=792"] });
+    assert.deepEqual(liftKernelArgs("# Synology\nmachine:\n  install:\n    extraKernelArgs: [vga=792]\n"), { patch: "# Synology\nmachine: {}\n", kernelArgs: ["vga=792"] });
+    const none = "machine:\n  sysctls: {a: '1'}   # kept byte for byte\n";
+    assert.equal(liftKernelArgs(none).patch, none);
+  });
+
+  it("a layer computed during the run may not name kernel args: its schematic is built before it resolves", () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { computedLayer } = require("../../components/talos/talos-cluster") as Cluster;
+    assert.equal(computedLayer("machine:\n  network: {}\n"), "machine:\n  network: {}\n");
+    assert.throws(() => computedLayer(args(["z=9"])), {
+      message: "a patch computed during the run names kernel args (z=9): kernel args reach nodes only through their Image Factory schematic, which is built before it; set them in imageFactory.extraKernelArgs or a patch file",
+    });
   });
 
   it("nodeKernelArgs skips layers that are still outputs and keeps the first place of each arg", () => {

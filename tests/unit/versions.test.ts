@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import pins from "../../toolchain/versions.json";
-import { KUBERNETES_SUPPORT, TALOS_MINORS, versionPairProblems } from "../../config/versions";
+import { creationContract, GENERATOR_MACHINERY, KUBERNETES_SUPPORT, TALOS_MINORS, versionPairProblems } from "../../config/versions";
 
 interface Verdict {
   talos: string;
@@ -63,5 +63,16 @@ describe("versions: Talos/Kubernetes pairs (config/versions.ts)", () => {
     assert.deepEqual(versionPairProblems("v1.12.0", "1.29.9"), [
       { field: "kubernetesVersion", message: "1.29.9 is too old for Talos v1.12.0: Talos 1.12 supports Kubernetes 1.30.0 to 1.35.x" },
     ]);
+  });
+});
+
+describe("versions: the contract a new cluster stores (config/versions.ts creationContract)", () => {
+  it("is the generator's machinery, the oldest accepted minor", () => {
+    assert.equal(GENERATOR_MACHINERY, "v1.10.0");
+    assert.equal(`v${TALOS_MINORS[0]}.0`, GENERATOR_MACHINERY);
+  });
+
+  it("caps the Talos version at it: what the generator really produces", () => {
+    assert.deepEqual(["v1.14.1", "v1.12.0", "v1.11.6", "v1.10.9", "v1.10.0"].map(creationContract), ["v1.10.0", "v1.10.0", "v1.10.0", "v1.10.9", "v1.10.0"]);
   });
 });
