@@ -8,6 +8,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { LAB_NODES, WEB_DEPLOYMENT } from "../support/lab-cluster";
+import versions from "../../toolchain/versions.json";
 import { ControlPlane, findBinaries, KubeNode, startControlPlane } from "../support/control-plane";
 import {
   injectFailure, installTalosctlStandIn, machineConfig, memberIdOf, readStandInState, SimulatedNode, standInCalls, updateStandInState,
@@ -92,7 +93,8 @@ describe("engine: the talosctl stand-in against a real control plane", function 
   });
 
   it("reports versions, the schematic extension and the cmdline of a node", () => {
-    assert.equal(ok("version", "--client", "--short").stdout, "Client:\nTalos v1.13.0\n");
+    // the client side is the real talosctl setup pins (toolchain/versions.json tools.talosctl)
+    assert.equal(ok("version", "--client", "--short").stdout, `Client:\nTalos v${versions.tools.talosctl.version}\n`);
     assert.match(ok("-n", "127.0.0.32", "version", "--short").stdout, /\tNODE: {8}127\.0\.0\.32\n\tTag: {9}v1\.12\.4\n/);
     assert.match(ok("-n", "127.0.0.32", "get", "extensions").stdout, new RegExp(`^NODE +NAMESPACE +TYPE +ID +VERSION +NAME +VERSION\n127\\.0\\.0\\.32 +runtime +ExtensionStatus +0 +1 +schematic +${SCHEMATIC}\n$`));
   });
