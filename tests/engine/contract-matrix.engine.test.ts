@@ -12,7 +12,7 @@ import YAML from "yaml";
 import type { UpResult } from "@pulumi/pulumi/automation";
 import { TALOS_MINORS, TALOS_NEWEST_PATCH } from "../../config/versions";
 import { committedStackConfig, hetznerStackConfig } from "../support/stack-files";
-import { engineProject, EngineProject, projectRoot } from "./harness";
+import { engineProject, EngineProject, projectRoot, limiter } from "./harness";
 
 /** Every contract the program accepts: the newest patch of each accepted minor. */
 const CONTRACTS = TALOS_MINORS.map((m) => TALOS_NEWEST_PATCH[m]!);
@@ -40,22 +40,6 @@ function renderAt(allConfig: Record<string, string>, contract: string): Record<s
   config["talos-cluster:cluster"] = { ...(config["talos-cluster:cluster"] as object), applyNodes: false, protectSecrets: false, configContract: contract };
   config["talos-cluster:imageFactory"] = { ...((config["talos-cluster:imageFactory"] as object) ?? {}), register: false };
   return config;
-}
-
-/** Runs at most `concurrency` jobs at once: two render `up`s keep both cores busy. */
-function limiter(concurrency: number) {
-  let active = 0;
-  const waiting: (() => void)[] = [];
-  return async <T>(job: () => Promise<T>): Promise<T> => {
-    while (active >= concurrency) await new Promise<void>((resolve) => waiting.push(resolve));
-    active++;
-    try {
-      return await job();
-    } finally {
-      active--;
-      waiting.shift()?.();
-    }
-  };
 }
 
 describe("engine: the contract matrix, the committed stacks at the accepted contracts", function () {

@@ -107,3 +107,19 @@ export function engineProject(
     },
   };
 }
+
+/** Runs at most `concurrency` of the given jobs at once (two render `up`s keep both cores busy). */
+export function limiter(concurrency: number) {
+  let active = 0;
+  const waiting: (() => void)[] = [];
+  return async <T>(job: () => Promise<T>): Promise<T> => {
+    while (active >= concurrency) await new Promise<void>((resolve) => waiting.push(resolve));
+    active++;
+    try {
+      return await job();
+    } finally {
+      active--;
+      waiting.shift()?.();
+    }
+  };
+}

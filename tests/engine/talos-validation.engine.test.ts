@@ -7,7 +7,7 @@ import fs from "node:fs";
 import path from "node:path";
 import type { UpResult } from "@pulumi/pulumi/automation";
 import { committedStackConfig, readStackFile } from "../support/stack-files";
-import { engineProject, EngineProject, projectRoot } from "./harness";
+import { engineProject, EngineProject, projectRoot, limiter } from "./harness";
 
 /** A stack file's config as objects, rendering only (no node applied, no factory call). */
 function renderOnly(allConfig: Record<string, string>): Record<string, unknown> {
@@ -26,22 +26,6 @@ const cases: [string, Record<string, string>][] = [
   ["deepthought", committedStackConfig("deepthought")],
   ...fs.readdirSync(VALID_FIXTURES).sort().map((f): [string, Record<string, string>] => [`fixture-${path.basename(f, ".yaml")}`, readStackFile(path.join(VALID_FIXTURES, f)).allConfig]),
 ];
-
-/** Runs at most `concurrency` of the given jobs at once (two render `up`s keep both cores busy). */
-function limiter(concurrency: number) {
-  let active = 0;
-  const waiting: (() => void)[] = [];
-  return async <T>(job: () => Promise<T>): Promise<T> => {
-    while (active >= concurrency) await new Promise<void>((resolve) => waiting.push(resolve));
-    active++;
-    try {
-      return await job();
-    } finally {
-      active--;
-      waiting.shift()?.();
-    }
-  };
-}
 
 /** A promise a test awaits later; marked handled now so a failure is reported by its test, not as unhandled. */
 function later<T>(promise: Promise<T>): Promise<T> {
