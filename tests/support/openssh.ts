@@ -36,6 +36,11 @@ export interface OpenSshServerOptions {
   readonly acceptEnv?: readonly string[];
   /** The login shell sshd runs every command through (`shell -c command`). Default /bin/bash, a Debian root's shell. */
   readonly shell?: string;
+  /**
+   * Host names only this sshd resolves (NSS_WRAPPER_HOSTS, /etc/hosts format), e.g. for a target
+   * reached through it as a proxy: { "rescue.invalid": "127.0.0.1" }. Default none.
+   */
+  readonly hosts?: Readonly<Record<string, string>>;
 }
 
 export interface OpenSshServer {
@@ -123,6 +128,10 @@ export async function startOpenSsh(options: OpenSshServerOptions = {}): Promise<
   // root's home in CI): it runs a copy of the unpacked packages (2.3 MB) and of the wrapper from here.
   let sshd = PROJECT_SSHD;
   const env: Record<string, string> = { PATH: process.env.PATH ?? "/usr/bin:/bin", NSS_WRAPPER_PASSWD: path.join(dir, "passwd"), NSS_WRAPPER_GROUP: path.join(dir, "group") };
+  if (options.hosts) {
+    env.NSS_WRAPPER_HOSTS = path.join(dir, "hosts");
+    fs.writeFileSync(env.NSS_WRAPPER_HOSTS, Object.entries(options.hosts).map(([name, address]) => `${address} ${name}\n`).join(""));
+  }
   if (process.getuid!() === 0) {
     const tree = /^tree="\$\{TALOS_CLUSTER_DEBIAN_TREE:-(.+)\}"$/m.exec(fs.readFileSync(PROJECT_SSHD, "utf8"))?.[1];
     if (!tree) throw new Error(`${PROJECT_SSHD} names no package tree: rerun \`node toolchain/setup.mjs --test-tools\``);
