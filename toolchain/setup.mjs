@@ -260,26 +260,38 @@ function ensureDebianTool(spec) {
   let how = `cached ${path.relative(cacheRoot, dir)}`;
   if (!fs.existsSync(path.join(dir, ".complete"))) {
     if (checkOnly) throw new StepError(`${spec.linkAs}: the Debian packages ${Object.keys(spec.debianPackages).join(", ")} are not unpacked in the cache`);
-    fs.rmSync(dir, { recursive: true, force: true });
-    const debs = path.join(dir, "debs");
-    fs.mkdirSync(debs, { recursive: true });
+    // Unpacked and checked in a folder of this run, then renamed into place: another setup
+    // sharing the cache never sees a half-unpacked tree.
+    const work = `${dir}.tmp-${process.pid}`;
+    fs.rmSync(work, { recursive: true, force: true });
     const wanted = Object.entries(spec.debianPackages).map(([name, version]) => `${name}=${version}`);
-    run("apt-get", ["download", ...wanted], { cwd: debs });
-    for (const file of fs.readdirSync(debs).filter((f) => f.endsWith(".deb"))) {
-      const deb = path.join(debs, file);
-      const [name, version] = run("dpkg-deb", ["-f", deb, "Package", "Version"]).trim().split("\n").map((l) => l.replace(/^\w+: /, ""));
-      if (spec.debianPackages[name] !== version) throw new StepError(`${file} is ${name} ${version}, not the pinned ${spec.debianPackages[name]}`);
-      run("dpkg", ["-x", deb, tree]);
+    try {
+      const debs = path.join(work, "debs");
+      fs.mkdirSync(debs, { recursive: true });
+      run("apt-get", ["download", ...wanted], { cwd: debs });
+      for (const file of fs.readdirSync(debs).filter((f) => f.endsWith(".deb"))) {
+        const deb = path.join(debs, file);
+        const [name, version] = run("dpkg-deb", ["-f", deb, "Package", "Version"]).trim().split("\n").map((l) => l.replace(/^\w+: /, ""));
+        if (spec.debianPackages[name] !== version) throw new StepError(`${file} is ${name} ${version}, not the pinned ${spec.debianPackages[name]}`);
+        run("dpkg", ["-x", deb, path.join(work, "root")]);
+      }
+      fs.rmSync(debs, { recursive: true, force: true });
+      checkLibraries(spec, path.join(work, "root"));
+      fs.writeFileSync(path.join(work, ".complete"), "");
+      try {
+        fs.renameSync(work, dir);
+      } catch (err) {
+        if (!fs.existsSync(path.join(dir, ".complete"))) throw err;
+        fs.rmSync(work, { recursive: true, force: true }); // another setup finished first
+      }
+    } catch (err) {
+      fs.rmSync(work, { recursive: true, force: true });
+      throw err;
     }
-    fs.rmSync(debs, { recursive: true, force: true });
     how = `apt-get download ${wanted.join(" ")}`;
   }
   const libDirs = debianLibDirs(tree);
   const executable = path.join(tree, spec.executable);
-  const missing = run("ldd", [executable], { env: { ...process.env, LD_LIBRARY_PATH: libDirs.join(":") } })
-    .split("\n").filter((l) => l.includes("not found")).map((l) => l.trim());
-  if (missing.length) throw new StepError(`${spec.executable} still misses: ${missing.join("; ")} (add the Debian package that ships it to versions.json)`);
-  fs.writeFileSync(path.join(dir, ".complete"), "");
   // The wrapper names every file relative to $tree, which TALOS_CLUSTER_DEBIAN_TREE may point at a
   // copy: the tests' sshd runs as an unprivileged user, who cannot read a cache under root's home.
   const rel = (file) => `$tree/${path.relative(tree, file)}`;
@@ -295,6 +307,13 @@ function ensureDebianTool(spec) {
     + `tree="\${TALOS_CLUSTER_DEBIAN_TREE:-${tree}}"\n`
     + `export LD_LIBRARY_PATH="${libDirs.map(rel).join(":")}\${LD_LIBRARY_PATH:+:\$LD_LIBRARY_PATH}"\n${preloads.join("")}exec "${rel(executable)}" "$@"\n`, { mode: 0o755 });
   return how;
+}
+
+/** `ldd` of the executable with the unpacked libraries: a library it still misses fails setup. */
+function checkLibraries(spec, tree) {
+  const missing = run("ldd", [path.join(tree, spec.executable)], { env: { ...process.env, LD_LIBRARY_PATH: debianLibDirs(tree).join(":") } })
+    .split("\n").filter((l) => l.includes("not found")).map((l) => l.trim());
+  if (missing.length) throw new StepError(`${spec.executable} still misses: ${missing.join("; ")} (add the Debian package that ships it to versions.json)`);
 }
 
 /** The library folders of an unpacked Debian tree (multiarch: usr/lib/<triplet>, lib/<triplet>). */

@@ -4,12 +4,13 @@
 // Pure functions: every value is checked here and single-quoted into the text, so a script never
 // depends on what the SSH server lets through as environment (Debian's sshd accepts LANG/LC_* only).
 //
-// Why the UUID matters (siderolabs/talos, internal/pkg/encryption/keys/nodeid.go at v1.10+): the
+// Why the UUID matters (siderolabs/talos@77668849, internal/pkg/encryption/keys/nodeid.go): the
 // `nodeID` disk-encryption key of a partition IS the SMBIOS system UUID followed by the partition
 // label, and Talos refuses an empty UUID or one in which any single character makes up more than half
 // of the text ("entropy check failed"). The metal platform also substitutes the same UUID for
-// `${uuid}` in the `talos.config` URL (internal/app/machined/pkg/runtime/v1alpha1/platform/metal/url),
-// which seed 002 uses to recognise a node. A server whose UUID is unset or mostly zeros would get
+// `${uuid}` in the `talos.config` URL (siderolabs/talos@6ea50fb3,
+// internal/app/machined/pkg/runtime/v1alpha1/platform/metal/url/variable.go), which seed 002 uses
+// to tell nodes apart. A server whose UUID is unset or mostly zeros would get
 // guessable encryption keys or the same identity as its siblings, so it is refused before anything
 // is written, with the text to send Hetzner support (seed 002, "Solving invalid UUID issues").
 //

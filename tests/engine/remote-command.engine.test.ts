@@ -5,6 +5,7 @@
 //  2. one up changes an input of two commands and the trigger of one: the other runs `update`
 //     with the previous stdout offered; the triggered one is replaced (`create` for the new one,
 //     then `delete` for the old one), as upstream's replaceOnChanges on triggers does;
+//     a third command reaches a host name only the sshd resolves, through it as `proxy`;
 //  3. destroy runs `delete`; the connection (private key) is a secret in the state;
 //  4. one up with a failing command (its exit status and stderr in the message), an environment
 //     variable the server refuses, and a closed 127.0.0.x port given up after dialErrorLimit.
@@ -30,7 +31,7 @@ describe("engine: command:remote:Command against a real sshd", function () {
   let project: EngineProject;
   let failures: Promise<{ output: string; rejected: boolean; closedHost: string; port: number }>;
   before(async () => {
-    server = await startOpenSsh({ acceptEnv: ["LANG", "LC_*", "TALOS_TEST_*", "PULUMI_COMMAND_*"] });
+    server = await startOpenSsh({ acceptEnv: ["LANG", "LC_*", "TALOS_TEST_*", "PULUMI_COMMAND_*"], hosts: { "rescue.invalid": "127.0.0.1" } });
     project = engineProject(undefined, "tests/engine/remote-command-program");
     // The failures stack's up runs beside the lifecycle test (the second test reads its result):
     // the two ups wait on node start-up and the engine more than they use the cores.
@@ -65,11 +66,12 @@ describe("engine: command:remote:Command against a real sshd", function () {
     await stack.setConfig("rt:privateKey", { value: server.privateKey, secret: true });
 
     const first = await stack.up();
-    assert.deepEqual(first.summary.resourceChanges, { create: 3 });
+    assert.deepEqual(first.summary.resourceChanges, { create: 4 });
     const outputs = (r: typeof first) => Object.fromEntries(Object.entries(r.outputs).map(([k, v]) => [k, v.value]));
     assert.deepEqual(outputs(first), {
       updatedStdout: "created from stdin one", updatedStderr: "to stderr",
       replacedStdout: "created from stdin one", replacedStderr: "to stderr",
+      proxiedStdout: "via proxy",
     });
     assert.deepEqual([log("updated"), log("replaced")], ["create one\n", "create one\n"]);
 
@@ -77,10 +79,11 @@ describe("engine: command:remote:Command against a real sshd", function () {
     await stack.setConfig("rt:value", { value: "two" });
     await stack.setConfig("rt:trigger", { value: "b" });
     const second = await stack.up();
-    assert.deepEqual(second.summary.resourceChanges, { update: 1, replace: 1, same: 1 });
+    assert.deepEqual(second.summary.resourceChanges, { update: 1, replace: 1, same: 2 });
     assert.deepEqual(outputs(second), {
       updatedStdout: "updated two", updatedStderr: "",
       replacedStdout: "created from stdin two", replacedStderr: "to stderr",
+      proxiedStdout: "via proxy",
     });
     assert.deepEqual([log("updated"), log("replaced")], [
       "create one\nupdate two previous=created from stdin one\n",
@@ -90,7 +93,7 @@ describe("engine: command:remote:Command against a real sshd", function () {
 
     const stateText = project.stateFile("lifecycle");
     const commands = JSON.parse(stateText).checkpoint.latest.resources.filter((r: { type: string }) => r.type === "command:remote:Command");
-    assert.equal(commands.length, 2);
+    assert.equal(commands.length, 3);
     for (const r of commands) {
       for (const side of ["inputs", "outputs"]) {
         assert.deepEqual(Object.keys(r[side].connection).sort(), ["4dabf18193072939515e22adb298388d", "ciphertext"], `${r.urn} ${side}.connection is a secret`);

@@ -36,6 +36,11 @@ export interface OpenSshServerOptions {
   readonly acceptEnv?: readonly string[];
   /** The login shell sshd runs every command through (`shell -c command`). Default /bin/bash, a Debian root's shell. */
   readonly shell?: string;
+  /**
+   * Host names only this sshd resolves (NSS_WRAPPER_HOSTS, /etc/hosts format), e.g. for a target
+   * reached through it as a proxy: { "rescue.invalid": "127.0.0.1" }. Default none.
+   */
+  readonly hosts?: Readonly<Record<string, string>>;
 }
 
 export interface OpenSshServer {
@@ -93,10 +98,9 @@ export async function startOpenSsh(options: OpenSshServerOptions = {}): Promise<
   fs.copyFileSync(path.join(dir, "client_key.pub"), path.join(dir, "authorized_keys"));
   fs.writeFileSync(path.join(dir, "passwd"), `${user}:x:${uid}:${gid}:talos-cluster test sshd:${home}:${options.shell ?? "/bin/bash"}\n`);
   fs.writeFileSync(path.join(dir, "group"), `${user}:x:${gid}:\n`);
-  const port = await freePort(host);
   const sessionPath = [...(options.pathPrefix ?? []), "/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin"].join(":");
   fs.writeFileSync(path.join(dir, "sshd_config"), [
-    `ListenAddress ${host}:${port}`,
+    // ListenAddress is given on the command line, one free port per start attempt.
     `HostKey ${path.join(dir, "host_key")}`,
     `AuthorizedKeysFile ${path.join(dir, "authorized_keys")}`,
     `PidFile ${path.join(dir, "sshd.pid")}`,
@@ -118,11 +122,14 @@ export async function startOpenSsh(options: OpenSshServerOptions = {}): Promise<
   fs.chmodSync(path.join(dir, "host_key"), 0o600);
 
   const logPath = path.join(dir, "sshd.log");
-  const log = fs.openSync(logPath, "a");
   // As root, sshd becomes nobody before it starts, and nobody may not read the toolchain cache (under
   // root's home in CI): it runs a copy of the unpacked packages (2.3 MB) and of the wrapper from here.
   let sshd = PROJECT_SSHD;
   const env: Record<string, string> = { PATH: process.env.PATH ?? "/usr/bin:/bin", NSS_WRAPPER_PASSWD: path.join(dir, "passwd"), NSS_WRAPPER_GROUP: path.join(dir, "group") };
+  if (options.hosts) {
+    env.NSS_WRAPPER_HOSTS = path.join(dir, "hosts");
+    fs.writeFileSync(env.NSS_WRAPPER_HOSTS, Object.entries(options.hosts).map(([name, address]) => `${address} ${name}\n`).join(""));
+  }
   if (process.getuid!() === 0) {
     const tree = /^tree="\$\{TALOS_CLUSTER_DEBIAN_TREE:-(.+)\}"$/m.exec(fs.readFileSync(PROJECT_SSHD, "utf8"))?.[1];
     if (!tree) throw new Error(`${PROJECT_SSHD} names no package tree: rerun \`node toolchain/setup.mjs --test-tools\``);
@@ -132,16 +139,29 @@ export async function startOpenSsh(options: OpenSshServerOptions = {}): Promise<
     fs.copyFileSync(PROJECT_SSHD, sshd);
     fs.chmodSync(sshd, 0o755);
   }
-  const sshdArgs = [sshd, "-D", "-e", "-f", path.join(dir, "sshd_config")];
-  const [command, ...args] = process.getuid!() === 0
-    ? ["setpriv", `--reuid=${uid}`, `--regid=${gid}`, "--clear-groups", "--", ...sshdArgs]
-    : sshdArgs;
-  const child = spawn(command, args, {
-    stdio: ["ignore", log, "pipe"],
-    env,
-  });
-  fs.closeSync(log);
-  await listening(child, logPath);
+  // A port found free may be taken by another test before sshd binds it: then a new one, twice.
+  const start = async (port: number) => {
+    const sshdArgs = [sshd, "-D", "-e", "-f", path.join(dir, "sshd_config"), "-o", `ListenAddress=${host}:${port}`];
+    const [command, ...args] = process.getuid!() === 0
+      ? ["setpriv", `--reuid=${uid}`, `--regid=${gid}`, "--clear-groups", "--", ...sshdArgs]
+      : sshdArgs;
+    const log = fs.openSync(logPath, "a");
+    const child = spawn(command, args, { stdio: ["ignore", log, "pipe"], env });
+    fs.closeSync(log);
+    await listening(child, logPath);
+    return child;
+  };
+  let port = 0;
+  let child: ChildProcess | undefined;
+  for (let attempt = 1; !child; attempt++) {
+    port = await freePort(host);
+    try {
+      child = await start(port);
+    } catch (err) {
+      if (attempt === 3 || !/Address already in use/.test(String(err))) throw err;
+    }
+  }
+  const sshdProcess = child;
 
   const hostPublicKey = fs.readFileSync(path.join(dir, "host_key.pub"), "utf8").trim();
   const knownHosts = path.join(dir, "known_hosts");
@@ -153,9 +173,9 @@ export async function startOpenSsh(options: OpenSshServerOptions = {}): Promise<
     sshArgs: ["-F", "none", "-i", privateKeyPath, "-o", "IdentitiesOnly=yes", "-o", `UserKnownHostsFile=${knownHosts}`,
       "-o", "StrictHostKeyChecking=yes", "-o", "BatchMode=yes", "-o", "LogLevel=ERROR", "-p", String(port), `${user}@${host}`],
     stop: async () => {
-      if (child.exitCode === null && child.signalCode === null) {
-        const exited = new Promise((resolve) => child.once("exit", resolve));
-        child.kill("SIGTERM");
+      if (sshdProcess.exitCode === null && sshdProcess.signalCode === null) {
+        const exited = new Promise((resolve) => sshdProcess.once("exit", resolve));
+        sshdProcess.kill("SIGTERM");
         await exited;
       }
       fs.rmSync(dir, { recursive: true, force: true });

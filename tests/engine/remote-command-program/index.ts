@@ -2,7 +2,7 @@
 // tests/support/openssh.ts (tests/engine/remote-command.engine.test.ts drives it). Config
 // namespace `rt`: the connection, and `scenario`:
 //   lifecycle - two commands with stdin, environment, triggers, update and delete, whose every run
-//               appends a line to $HOME/<name>.log on the server;
+//               appends a line to $HOME/<name>.log on the server, and one through a proxy;
 //   failures  - a command that fails, an environment variable the server does not accept, and
 //               a closed port (each fails the up with its own message).
 import * as command from "@pulumi/command";
@@ -34,6 +34,12 @@ if (cfg.require("scenario") === "lifecycle") {
     outputs[`${name}Stdout`] = probe.stdout;
     outputs[`${name}Stderr`] = probe.stderr;
   }
+  // A target only the proxy can resolve (the test's sshd maps rescue.invalid; nothing else does).
+  const proxied = new command.remote.Command("proxied", {
+    connection: { ...connection, host: "rescue.invalid", proxy: connection },
+    create: "echo via proxy",
+  });
+  outputs.proxiedStdout = proxied.stdout;
   module.exports = outputs;
 } else {
   new command.remote.Command("fails", { connection, create: "echo partial output; echo something broke >&2; exit 7" });
