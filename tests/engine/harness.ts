@@ -1,7 +1,7 @@
 // Runs the real program through the real pulumi (Automation API) in a throwaway copy of the
 // project, with a temporary local file backend and passphrase secrets. Nothing touches the
 // project's own .state, stack files or the user's ~/.pulumi.
-import { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
+import { LocalWorkspace, PulumiCommand, Stack } from "@pulumi/pulumi/automation";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -16,6 +16,15 @@ export const pluginCache = path.join(process.env.PULUMI_HOME || path.join(projec
 export function installedPlugin(spec: { plugin: string; version: string; binary: string }): string {
   return path.join(pluginCache, `resource-${spec.plugin}-v${spec.version}`, spec.binary);
 }
+
+/**
+ * One PulumiCommand for every workspace of this process. Without it each workspace the Automation
+ * API creates runs `pulumi version` first (PulumiCommand.get in @pulumi/pulumi 3.248.0
+ * automation/cmd.js; ≈ 0.3–0.5 s CPU each), once per stack here. Every stack runs the same
+ * `pulumi`: the first on PATH.
+ */
+let pulumiCommand: Promise<PulumiCommand> | undefined;
+const sharedPulumiCommand = () => (pulumiCommand ??= PulumiCommand.get());
 
 /** Files and folders that make up the program; node_modules and the generated SDKs are linked. */
 const PROGRAM = ["Pulumi.yaml", "package.json", "tsconfig.json", "program.js", "runtime-loader.js", "index.ts", "components", "config", "patches", "toolchain/versions.json"];
@@ -87,13 +96,13 @@ export function engineProject(
     env,
     async stack(name, config) {
       fs.writeFileSync(path.join(dir, `Pulumi.${name}.yaml`), YAML.stringify({ config }));
-      const stack = await LocalWorkspace.createStack({ stackName: name, workDir: dir }, { envVars: env });
+      const stack = await LocalWorkspace.createStack({ stackName: name, workDir: dir }, { envVars: env, pulumiCommand: await sharedPulumiCommand() });
       stacks.set(name, stack);
       return stack;
     },
     async committedStack(name) {
       fs.copyFileSync(path.join(projectRoot, `Pulumi.${name}.yaml`), path.join(dir, `Pulumi.${name}.yaml`));
-      const stack = await LocalWorkspace.createStack({ stackName: name, workDir: dir }, { envVars: env });
+      const stack = await LocalWorkspace.createStack({ stackName: name, workDir: dir }, { envVars: env, pulumiCommand: await sharedPulumiCommand() });
       stacks.set(name, stack);
       return stack;
     },

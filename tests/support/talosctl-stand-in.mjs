@@ -74,8 +74,16 @@
 // - Every call's argv is appended as a JSON line to <state>/calls.log.
 import { execFileSync } from "node:child_process";
 import fs from "node:fs";
+import { createRequire } from "node:module";
 import path from "node:path";
-import YAML from "yaml";
+
+/**
+ * The yaml package, loaded on first use (≈ 0.1 s of CPU per call): `version --client`, the tool
+ * check at the top of every day-2 script and the most frequent call of the day-2 engine test,
+ * reads no YAML.
+ */
+let yamlPackage;
+const YAML = () => (yamlPackage ??= createRequire(import.meta.url)("yaml"));
 
 // The client version `version --client` reports: the talosctl setup builds, or TALOS_STAND_IN_CLIENT.
 const CLIENT_TAG = process.env.TALOS_STAND_IN_CLIENT || "v1.14.1";
@@ -252,7 +260,7 @@ function loadTalosconfig(flags) {
     throw new CliError(`failed to open config file "${file}": open ${file}: no such file or directory`);
   }
   if ((st.mode & 0o777) !== 0o600) throw new CliError(`talosctl stand-in: talosconfig ${file} is mode ${(st.mode & 0o777).toString(8)}, not 600`);
-  const doc = YAML.parse(fs.readFileSync(file, "utf8")) ?? {};
+  const doc = YAML().parse(fs.readFileSync(file, "utf8")) ?? {};
   const name = flags.context ?? doc.context;
   const ctx = doc.contexts?.[name];
   if (!ctx) throw new CliError(`context "${name}" is not defined`);
@@ -339,7 +347,7 @@ function pollUntil(deadline, check) {
 }
 
 function configDoc(text) {
-  const docs = YAML.parseAllDocuments(text);
+  const docs = YAML().parseAllDocuments(text);
   for (const d of docs) if (d.errors.length) throw new CliError(`rpc error: code = InvalidArgument desc = ${d.errors[0].message}`);
   const objs = docs.map((d) => d.toJS()).filter(Boolean);
   return { v1alpha1: objs.find((o) => o.version === "v1alpha1" && (o.machine || o.cluster)), all: objs };
@@ -379,7 +387,7 @@ export function canApplyImmediate(currentText, newText) {
   }
   const strip = (o) => JSON.parse(JSON.stringify(o));
   if (deepEqual(strip(cur), strip(next))) return undefined;
-  return `this config change can't be applied in immediate mode\ndiff:\n${lineDiff(YAML.stringify(sortKeys(strip(cur))), YAML.stringify(sortKeys(strip(next))))}`;
+  return `this config change can't be applied in immediate mode\ndiff:\n${lineDiff(YAML().stringify(sortKeys(strip(cur))), YAML().stringify(sortKeys(strip(next))))}`;
 }
 
 /** The cmdline the installer leaves (see header). */
@@ -862,11 +870,11 @@ function cmdUpgradeK8s(state, { flags }) {
 const goQuote = (list) => `[${list.map((s) => JSON.stringify(s)).join(" ")}]`;
 
 function patchConfig(node, mutate) {
-  const docs = YAML.parseAllDocuments(node.config);
+  const docs = YAML().parseAllDocuments(node.config);
   const i = docs.findIndex((d) => d.toJS()?.version === "v1alpha1");
   const c = docs[i].toJS();
   mutate(c);
-  docs[i] = new YAML.Document(c);
+  docs[i] = new (YAML().Document)(c);
   node.config = docs.map((d) => d.toString()).join("---\n");
 }
 
@@ -889,7 +897,7 @@ function syncManifests(cp, nodes, dry, log) {
   const changed = !current || !deepEqual(current.data ?? {}, wanted);
   const subjectPath = `v1.Secret/kube-system/${obj.metadata.name}`;
   const diff = !current
-    ? [`--- a/${subjectPath}`, `+++ b/${subjectPath}`, ...YAML.stringify(obj).trimEnd().split("\n").map((l) => `+${l}`)].join("\n")
+    ? [`--- a/${subjectPath}`, `+++ b/${subjectPath}`, ...YAML().stringify(obj).trimEnd().split("\n").map((l) => `+${l}`)].join("\n")
     : [`--- a/${subjectPath}`, `+++ b/${subjectPath}`, ...Object.entries(current.data ?? {}).map(([k, v]) => `-  ${k}: ${v}`), ...Object.entries(wanted).map(([k, v]) => `+  ${k}: ${v}`)].join("\n");
   const ssa = nodes.every((n) => { const v = semver(n.version); return v && cmpCore(v, { major: 1, minor: 13, patch: 0 }) >= 0; });
   if (ssa) {
