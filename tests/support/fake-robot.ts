@@ -287,7 +287,10 @@ export class FakeRobot {
       for (const dir of ["input", "output"] as const) {
         rules[dir].forEach((rule, i) => {
           const at = (f: string) => `rules[${dir}][${i}][${f}]`;
-          if (!rule) return bad.push(at("name"));
+          if (!rule) {
+            bad.push(at("name"));
+            return;
+          }
           if (!["accept", "discard"].includes(rule.action ?? "")) bad.push(at("action"));
           if (rule.protocol !== undefined && !["tcp", "udp", "gre", "icmp", "ipip", "ah", "esp"].includes(rule.protocol)) bad.push(at("protocol"));
           if (rule.ip_version !== undefined && !["ipv4", "ipv6"].includes(rule.ip_version)) bad.push(at("ip_version"));
