@@ -92,14 +92,15 @@ export class DedicatedServers extends pulumi.ComponentResource {
         { parent: this, provider, dependsOn: [firewalls[server.name]!, ...(members[server.name] ? [members[server.name]!] : []), ...(args.after ?? [])] },
       );
       rescues[server.name] = rescue;
-      const connection = {
+      // Secret as a whole: it carries the private key.
+      const connection = pulumi.secret({
         host: server.address,
         port: args.ssh?.port ?? 22,
         user: args.ssh?.user ?? "root",
-        privateKey: pulumi.secret(this.sshKey.privateKeyOpenssh),
+        privateKey: this.sshKey.privateKeyOpenssh,
         dialErrorLimit: args.sshDialAttempts ?? 90,
         perDialTimeout: 10,
-      };
+      });
       // Each step runs once per rescue boot: a later Talos version or key changes nothing here
       // (upgrades go through the day-2 steps; a running Talos node has no SSH). A new server
       // number replaces the rescue, and its id re-runs every step.
