@@ -81,7 +81,9 @@ describe("dedicated servers: the component under mocks", () => {
     // Loaded after the mocks, like the program.
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { DedicatedServers } = require("../../components/hetzner/dedicated-servers") as typeof import("../../components/hetzner/dedicated-servers");
-    const registration = new pulumi.CustomResource("talos:imageFactory:Schematic", "schematic-registration", {});
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const command = require("@pulumi/command") as typeof import("@pulumi/command");
+    const registration = new command.local.Command("schematic-registration", { create: "true" });
     const dedicated = new DedicatedServers("oxide-dedicated", {
       clusterName: "oxide",
       servers: [
