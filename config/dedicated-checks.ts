@@ -43,6 +43,11 @@ export function checkDedicated(value: unknown, ctx: Ctx): void {
     });
   }
 
+  // The Robot firewall lets no other node in but through KubeSpan's WireGuard (and the vSwitch).
+  if (hetzner.kubespan !== true) {
+    issue(ctx, ["hetzner", "kubespan"], "must be true with talos-cluster:hetzner.dedicated: the cloud servers reach the dedicated servers (behind their Robot firewall, outside the cloud network) only through KubeSpan's WireGuard, UDP 51820");
+  }
+
   const allowLoopback = record(root.cluster).allowLoopbackAddresses === true;
   servers.forEach((s, i) => {
     const ip = parseIpv4(str(s.address) ?? "");

@@ -125,11 +125,11 @@ export type VSwitchSettings = NonNullable<HetznerSettings["vswitch"]>;
 
 /** A Hetzner server's node: pool k's n-th server (from 1) sits at subnet offset 10 + 50k + n; then the dedicated servers. */
 export function hetznerNodes(clusterName: string, hetzner: HetznerSettings) {
-  return [...cloudNodes(clusterName, hetzner), ...hetzner.dedicated.map(dedicatedNode)];
+  return [...cloudNodes(clusterName, hetzner), ...hetzner.dedicated.map((s) => dedicatedNode(s, hetzner.vswitch))];
 }
 
-/** A dedicated server's node, at its public address. */
-export function dedicatedNode(server: DedicatedServerSettings) {
+/** A dedicated server's node, at its public address; with a vSwitch, its VLAN (config/dedicated-checks.ts: then privateAddress is set). */
+export function dedicatedNode(server: DedicatedServerSettings, vswitch: VSwitchSettings | undefined) {
   return {
     name: server.name,
     role: server.role,
@@ -142,6 +142,7 @@ export function dedicatedNode(server: DedicatedServerSettings) {
     taints: server.taints,
     patches: server.patches,
     serverNumber: server.serverNumber,
+    ...(vswitch && server.privateAddress ? { vlan: { id: vswitch.vlan, address: server.privateAddress, mtu: vswitch.mtu } } : {}),
   };
 }
 

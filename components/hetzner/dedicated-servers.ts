@@ -36,6 +36,8 @@ export interface DedicatedServersArgs {
   readonly scripts: RescueScripts;
   /** Resources the rescue boot waits for (the schematic registered with the factory). Default: none. */
   readonly after?: readonly pulumi.Resource[];
+  /** Known once every node's config passed Talos's validation: no server is wiped before. Default: none. */
+  readonly checked?: pulumi.Output<unknown>;
   /** How many times SSH is dialled while a server boots into rescue, each dial up to 10 s. Default: 90 (a hardware reset into rescue takes minutes). */
   readonly sshDialAttempts?: number;
   /** Where SSH is reached (tests: a loopback sshd). Default: port 22 as root. */
@@ -88,7 +90,7 @@ export class DedicatedServers extends pulumi.ComponentResource {
       // the admin networks only), and with the image it will write registered at the factory.
       const rescue = new robot.RescueReset(
         `${server.name}-rescue`,
-        { serverNumber: n, authorizedKey: this.robotKey.fingerprint, os: "linux", resetType: "hw" },
+        { serverNumber: n, authorizedKey: this.robotKey.fingerprint, os: pulumi.all(["linux", args.checked]).apply(([os]) => os), resetType: "hw" },
         { parent: this, provider, dependsOn: [firewalls[server.name]!, ...(members[server.name] ? [members[server.name]!] : []), ...(args.after ?? [])] },
       );
       rescues[server.name] = rescue;

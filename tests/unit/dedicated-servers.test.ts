@@ -6,6 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { installMocks, Recorder, settle } from "../support/mocks";
 import { maxAdminCidrs, robotFirewallRules } from "../../components/hetzner/robot-firewall";
 import { metalImageUrl, serverLabel } from "../../components/hetzner/dedicated-servers";
+import { nodePatch } from "../../components/talos/patches";
 import { parseStackConfig } from "../../config/schema";
 
 const SCHEMATIC = "376567988ad370138ad8b2698212367b8edcb69b5fd68c80be1f2ec7d603b4ba";
@@ -41,6 +42,7 @@ describe("dedicated servers: pure parts", () => {
       cluster: { name: "oxide" },
       hetzner: {
         image: { snapshotId: 1 },
+        kubespan: true,
         adminCidrs: ["203.0.113.0/24"],
         pools: [{ name: "cp", role: "controlplane", count: 3, serverType: "cpx31" }],
         dedicated: [{ name: "metal-1", serverNumber: 2345678, role: "worker", address: "198.51.100.20", installDisk: "/dev/nvme0n1", privateAddress: "10.0.2.11/24", labels: { "example.com/disk": "nvme" } }],
@@ -63,6 +65,15 @@ describe("dedicated servers: pure parts", () => {
       taints: {},
       patches: [],
       serverNumber: 2345678,
+      vlan: { id: 4000, address: "10.0.2.11/24", mtu: 1400 },
+    });
+    // Its own layer puts the VLAN on the physical uplink (seed 002's vSwitch patch).
+    assert.deepEqual(nodePatch(config.nodes.at(-1)!), {
+      machine: {
+        network: { hostname: "metal-1", interfaces: [{ deviceSelector: { physical: true }, dhcp: true, vlans: [{ vlanId: 4000, addresses: ["10.0.2.11/24"], mtu: 1400 }] }] },
+        install: { disk: "/dev/nvme0n1" },
+        nodeLabels: { "example.com/disk": "nvme" },
+      },
     });
     assert.deepEqual(config.hetzner!.dedicated[0]!.architecture, "amd64");
     assert.deepEqual(config.hetzner!.vswitch, { id: 51234, vlan: 4000, subnet: "10.0.2.0/24", mtu: 1400 });
