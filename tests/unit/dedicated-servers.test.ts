@@ -3,7 +3,8 @@
 // rescue boot, the SSH steps after it, one after the other), and that the secrets stay secret.
 import assert from "node:assert/strict";
 import * as pulumi from "@pulumi/pulumi";
-import { installMocks, Recorder, settle } from "../support/mocks";
+import { installMocks, Recorder, runValidProgram, settle } from "../support/mocks";
+import { hetznerStackConfig } from "../support/stack-files";
 import { maxAdminCidrs, robotFirewallRules } from "../../components/hetzner/robot-firewall";
 import { metalImageUrl, serverLabel } from "../../components/hetzner/dedicated-servers";
 import { nodePatch } from "../../components/talos/patches";
@@ -179,5 +180,43 @@ describe("dedicated servers: the component under mocks", () => {
       `write https://factory.talos.dev/image/${SCHEMATIC}/v1.14.1/metal-amd64.raw.xz /dev/nvme0n1`,
       `write https://factory.talos.dev/image/${SCHEMATIC}/v1.14.1/metal-arm64.raw.xz /dev/disk/by-id/nvme-a`,
     ]);
+  });
+});
+
+describe("dedicated servers: the program with a dedicated worker beside the cloud pools", () => {
+  let recorder: Recorder;
+
+  before(async () => {
+    const config = hetznerStackConfig((h) => {
+      h.kubespan = true;
+      h.dedicated = [{ name: "metal-1", serverNumber: 2345678, role: "worker", address: "198.51.100.20", installDisk: "/dev/nvme0n1", privateAddress: "10.0.2.11/24" }];
+      h.vswitch = { id: 51234, vlan: 4000, subnet: "10.0.2.0/24" };
+    });
+    const run = await runValidProgram({ ...config, "talos-cluster:robotUser": "#ws+oxide", "talos-cluster:robotPassword": "robot-password" }, "hetzner");
+    recorder = run.recorder;
+  });
+
+  it("makes no cloud server for it, and applies its config at its own address once it rebooted into maintenance mode", () => {
+    assert.deepEqual(recorder.ofType("hcloud:index/server:Server").filter((r) => r.name === "metal-1"), []);
+    const apply = recorder.resources.find((r) => r.type === "talos:machine/configurationApply:ConfigurationApply" && r.name === "metal-1-apply")!;
+    assert.equal(apply.inputs.endpoint, "198.51.100.20");
+    assert.equal(apply.inputs.node, "198.51.100.20");
+    assert.ok(apply.dependencies.includes(recorder.named("metal-1-reboot").urn), "the apply waits for the reboot into maintenance mode");
+    // A cloud node is still reached through the load balancer.
+    const cloud = recorder.resources.find((r) => r.type === "talos:machine/configurationApply:ConfigurationApply" && r.name === "oxide-worker-1-apply")!;
+    assert.notEqual(cloud.inputs.endpoint, "198.51.100.20");
+  });
+
+  it("writes the cluster's schematic for its architecture, after the schematic's registration", () => {
+    const write = recorder.named("metal-1-write-image");
+    const schematic = recorder.ofType("talos:imageFactory/schematic:Schematic")[0]!;
+    assert.match(String(write.inputs.create), new RegExp(`curl -fsSL 'https://factory\\.talos\\.dev/image/[0-9a-f]{64}/v1\\.14\\.1/metal-amd64\\.raw\\.xz' \\| xz -d \\| dd of='/dev/nvme0n1'`));
+    assert.ok(recorder.named("metal-1-rescue").dependencies.includes(schematic.urn));
+  });
+
+  it("keeps the Robot login secret and out of every other resource", () => {
+    assert.deepEqual(recorder.ofType("pulumi:providers:robot")[0]!.secretInputs, ["password", "user"]);
+    const leaking = recorder.resources.filter((r) => r.type !== "pulumi:providers:robot" && JSON.stringify(r.inputs).includes("robot-password"));
+    assert.deepEqual(leaking.map((r) => r.name), []);
   });
 });
