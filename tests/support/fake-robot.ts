@@ -107,6 +107,12 @@ export class FakeRobot {
   readonly vswitches = new Map<number, VSwitch>();
   /** GETs a background change stays "in process" for. */
   processReads = 1;
+  /**
+   * Called when a reset boots a server into its rescue system, with the public keys Robot puts in
+   * the rescue system's authorized_keys (the keys of the rescue configuration): a test lets them
+   * into its stand-in sshd.
+   */
+  onRescueBoot: ((server: FakeServer, publicKeys: string[]) => void) | undefined;
   private limited: { method: string; path: RegExp } | undefined;
 
   private constructor(
@@ -349,7 +355,10 @@ export class FakeRobot {
     s.resets.push(p.type!);
     // The rescue configuration is for the next boot only: booting it ends it.
     s.inRescue = s.rescue.active;
-    if (s.rescue.active) Object.assign(s.rescue, { active: false, password: null });
+    if (s.rescue.active) {
+      this.onRescueBoot?.(s, s.rescue.keys.map((fp) => this.keys.get(fp)!.data));
+      Object.assign(s.rescue, { active: false, password: null });
+    }
     return [200, { reset: { server_ip: s.ip, server_ipv6_net: null, type: p.type } }];
   }
 
