@@ -1,6 +1,7 @@
 // Checks of Hetzner dedicated servers (hetzner.dedicated, hetzner.vswitch, the Robot secrets),
 // before any resource exists. They read the raw value defensively (see check-helpers.ts).
 import { maxAdminCidrs } from "../components/hetzner/robot-firewall";
+import { baseUrlProblems } from "./base-urls";
 import { Ctx, issue, list, record, str } from "./check-helpers";
 import { Cidr, contains, coverEverything, overlaps, parseCidr, parseIpv4 } from "./ip";
 
@@ -41,6 +42,17 @@ export function checkDedicated(value: unknown, ctx: Ctx): void {
       if (first !== undefined) issue(ctx, ["hetzner", "dedicated", i, field], `duplicate ${field} "${v}", already used by ${first}`);
       else seen.set(v, `hetzner.dedicated[${i}]`);
     });
+  }
+
+  // The plugin adds /key, /firewall/… itself; the login is a secret; plain http only to a loopback stand-in.
+  const robotUrl = str(hetzner.robotUrl);
+  if (robotUrl !== undefined) {
+    const base = { example: "https://robot-ws.your-server.de", pathHint: "the plugin adds /key, /firewall/… itself", secrets: "the login is the encrypted talos-cluster:robotUser and robotPassword" };
+    for (const problem of baseUrlProblems(robotUrl, base)) issue(ctx, ["hetzner", "robotUrl"], problem);
+    const host = URL.canParse(robotUrl) ? new URL(robotUrl).hostname : undefined;
+    if (host !== undefined && robotUrl.startsWith("http:") && !/^127\./.test(host) && host !== "localhost") {
+      issue(ctx, ["hetzner", "robotUrl"], `${robotUrl} must be https: the Robot password must not cross the network in clear (plain http only to a loopback address, for tests)`);
+    }
   }
 
   // The Robot firewall lets no other node in but through KubeSpan's WireGuard (and the vSwitch).
