@@ -3,7 +3,8 @@
 // not from the plugin). tests/engine/robot-program makes the Robot resources of two dedicated
 // servers as components/hetzner/dedicated-servers.ts does, without the SSH steps:
 //  1. refusals, nothing made: a bad password (401 UNAUTHORIZED), an unknown server
-//     (404 SERVER_NOT_FOUND), more rules than Robot takes (FIREWALL_RULE_LIMIT_EXCEEDED);
+//     (404 SERVER_NOT_FOUND), more rules than Robot takes (FIREWALL_RULE_LIMIT_EXCEEDED), a rescue
+//     with a key Robot does not have (400 INVALID_INPUT naming authorized_key);
 //  2. the first up: the key, both firewalls (one still "in process" from an earlier change: waited
 //     out), the vSwitch memberships, server 1's rescue + hardware reset; server 2's reset refused
 //     with 403 RATE_LIMIT_EXCEEDED, surfaced with Robot's code;
@@ -62,13 +63,14 @@ describe("Robot resources through the engine against a fake Robot webservice", f
   const failedLine = (err: Error, name: string) => err.message.split("\n").find((l) => l.includes(`${name} **creating failed**`))?.replace(/^.*?error: /, "") ?? `(no line for ${name})`;
   const upError = (s: Stack) => s.up({ continueOnError: true }).then(() => undefined, (e: unknown) => e as Error);
 
-  it("refuses a bad password, an unknown server and too many rules with Robot's codes, making nothing", async () => {
+  it("refuses a bad password, an unknown server, too many rules and an unknown key with Robot's codes, making nothing", async () => {
     await stack.setConfig("robot-test:servers", { value: "[]" });
     await stack.setConfig("robot-test:refusals", {
       value: JSON.stringify([
         { name: "bad-password", password: "wrong", serverNumber: 1001 },
         { name: "unknown-server", serverNumber: 999 },
         { name: "too-many-rules", serverNumber: 1001, adminNetworks: 3 },
+        { name: "unknown-key", serverNumber: 1001, rescueKey: "00:11:22:33:44:55:66:77:88:99:aa:bb:cc:dd:ee:ff" },
       ]),
     });
     const err = await upError(stack).finally(() => stack.removeConfig("robot-test:refusals"));
@@ -85,8 +87,13 @@ describe("Robot resources through the engine against a fake Robot webservice", f
       failedLine(err, "refusal-too-many-rules"),
       "firewall of server 1001: Robot POST /firewall/1001: 409 FIREWALL_RULE_LIMIT_EXCEEDED (at most 10 input rules): the Robot firewall takes at most 10 input rules: list fewer hetzner.adminCidrs",
     );
+    assert.equal(
+      failedLine(err, "refusal-unknown-key"),
+      "rescue system of server 1001: Robot POST /boot/1001/rescue: 400 INVALID_INPUT (invalid input); invalid: authorized_key",
+    );
     assert.equal(fake.keys.size, 0);
     assert.deepEqual(SERVERS.map((s) => fake.servers.get(s.serverNumber)!.firewall.status), ["disabled", "disabled"], "no firewall changed");
+    assert.deepEqual(SERVERS.map((s) => [fake.servers.get(s.serverNumber)!.rescue.active, fake.servers.get(s.serverNumber)!.resets]), [[false, []], [false, []]], "no rescue, no reset");
     await stack.setConfig("robot-test:servers", { value: JSON.stringify(SERVERS.map(({ name, serverNumber }) => ({ name, serverNumber }))) });
   });
 

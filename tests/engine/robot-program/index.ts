@@ -13,8 +13,10 @@ interface Refusal {
   name: string;
   password?: string;
   serverNumber: number;
-  /** A firewall with this many admin networks (3 rules each) instead of a key. */
+  /** A firewall with this many admin networks (3 rules each). */
   adminNetworks?: number;
+  /** Instead of a firewall: a rescue boot with this key fingerprint. */
+  rescueKey?: string;
 }
 const test = new pulumi.Config("robot-test");
 const url = test.require("url");
@@ -28,7 +30,8 @@ const vswitch = test.getObject<{ id: number; subnet: string }>("vswitch");
 for (const r of test.getObject<Refusal[]>("refusals") ?? []) {
   const provider = new robot.Provider(`refusal-${r.name}`, { url, user, password: r.password === undefined ? password : pulumi.secret(r.password), pollSeconds: 1 });
   const cidrs = Array.from({ length: r.adminNetworks ?? 1 }, (_, i) => `198.51.100.${i * 4}/30`);
-  new robot.Firewall(`refusal-${r.name}`, { serverNumber: r.serverNumber, input: robotFirewallRules(cidrs, undefined).map((x) => ({ ...x })) }, { provider });
+  if (r.rescueKey !== undefined) new robot.RescueReset(`refusal-${r.name}`, { serverNumber: r.serverNumber, authorizedKey: r.rescueKey }, { provider });
+  else new robot.Firewall(`refusal-${r.name}`, { serverNumber: r.serverNumber, input: robotFirewallRules(cidrs, undefined).map((x) => ({ ...x })) }, { provider });
 }
 
 const provider = new robot.Provider("robot", { url, user, password, pollSeconds: 1 });
