@@ -57,7 +57,6 @@ var hints = map[string]string{
 	"SERVER_NOT_FOUND":             "check talos-cluster:hetzner.dedicated[].serverNumber: the Robot account has no server with this number",
 	"FIREWALL_RULE_LIMIT_EXCEEDED": "the Robot firewall takes at most 10 input rules: list fewer hetzner.adminCidrs",
 	"VSWITCH_VLAN_NOT_UNIQUE":      "the server is already in another vSwitch with the same VLAN ID",
-	"NOT_FOUND":                    "",
 }
 
 // IsCode reports whether err is a Robot error with this code.
