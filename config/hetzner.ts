@@ -130,6 +130,7 @@ export function hetznerNodes(clusterName: string, hetzner: HetznerSettings) {
 
 /** A dedicated server's node, at its public address; with a vSwitch, its VLAN (config/dedicated-checks.ts: then privateAddress is set). */
 export function dedicatedNode(server: DedicatedServerSettings, vswitch: VSwitchSettings | undefined) {
+  const nodeSubnet = vswitch && server.privateAddress ? vswitch.subnet : `${server.address}/32`;
   return {
     name: server.name,
     role: server.role,
@@ -143,6 +144,10 @@ export function dedicatedNode(server: DedicatedServerSettings, vswitch: VSwitchS
     patches: server.patches,
     serverNumber: server.serverNumber,
     ...(vswitch && server.privateAddress ? { vlan: { id: vswitch.vlan, address: server.privateAddress, mtu: vswitch.mtu } } : {}),
+    // Its own address for the kubelet and etcd: the vSwitch subnet when it has one (node-to-node
+    // between dedicated servers stays on the VLAN), else its public address.
+    kubeletSubnets: [nodeSubnet],
+    ...(server.role === "controlplane" ? { etcdSubnets: [nodeSubnet] } : {}),
   };
 }
 

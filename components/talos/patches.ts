@@ -71,6 +71,14 @@ export interface NodePatchInput {
   readonly taints: Readonly<Record<string, string>>;
   /** A Hetzner dedicated server's vSwitch VLAN (config/hetzner.ts hetzner.vswitch): its ID, the node's address with prefix, the MTU. */
   readonly vlan?: { readonly id: number; readonly address: string; readonly mtu: number };
+  /**
+   * Where the kubelet (and, on a control plane, etcd) picks the node's address, beside the
+   * cluster layer's: a Hetzner dedicated server has no address in the cloud subnet the Hetzner
+   * layer names. Talos appends these lists when it merges layers (pkg/machinery/config/types/v1alpha1:
+   * validSubnets and advertisedSubnets carry no merge:"replace"), so the node gets the first match.
+   */
+  readonly kubeletSubnets?: readonly string[];
+  readonly etcdSubnets?: readonly string[];
 }
 
 /**
@@ -99,9 +107,10 @@ export function nodePatch(node: NodePatchInput): object {
   }
   if (node.vlan) network.interfaces = [vlanInterface(node.vlan)];
   const machine: Record<string, unknown> = { network, install: { disk: node.installDisk } };
+  if (node.kubeletSubnets) machine.kubelet = { nodeIP: { validSubnets: [...node.kubeletSubnets] } };
   if (Object.keys(node.labels).length) machine.nodeLabels = { ...node.labels };
   if (Object.keys(node.taints).length) machine.nodeTaints = { ...node.taints };
-  return { machine };
+  return node.etcdSubnets ? { machine, cluster: { etcd: { advertisedSubnets: [...node.etcdSubnets] } } } : { machine };
 }
 
 /** A Talos VIP (config/schema.ts cluster.vip): its address and the link it is announced on. */

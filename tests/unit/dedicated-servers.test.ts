@@ -8,6 +8,7 @@ import { hetznerStackConfig } from "../support/stack-files";
 import { maxAdminCidrs, robotFirewallRules } from "../../components/hetzner/robot-firewall";
 import { metalImageUrl, serverLabel } from "../../components/hetzner/dedicated-servers";
 import { nodePatch } from "../../components/talos/patches";
+import { dedicatedNode } from "../../config/hetzner";
 import { parseStackConfig } from "../../config/schema";
 
 const SCHEMATIC = "376567988ad370138ad8b2698212367b8edcb69b5fd68c80be1f2ec7d603b4ba";
@@ -67,15 +68,21 @@ describe("dedicated servers: pure parts", () => {
       patches: [],
       serverNumber: 2345678,
       vlan: { id: 4000, address: "10.0.2.11/24", mtu: 1400 },
+      kubeletSubnets: ["10.0.2.0/24"],
     });
     // Its own layer puts the VLAN on the physical uplink (seed 002's vSwitch patch).
     assert.deepEqual(nodePatch(config.nodes.at(-1)!), {
       machine: {
         network: { hostname: "metal-1", interfaces: [{ deviceSelector: { physical: true }, dhcp: true, vlans: [{ vlanId: 4000, addresses: ["10.0.2.11/24"], mtu: 1400 }] }] },
         install: { disk: "/dev/nvme0n1" },
+        kubelet: { nodeIP: { validSubnets: ["10.0.2.0/24"] } },
         nodeLabels: { "example.com/disk": "nvme" },
       },
     });
+    // Without a vSwitch, its public address; a control plane's etcd advertises it too.
+    const cp = dedicatedNode({ ...config.hetzner!.dedicated[0]!, role: "controlplane", privateAddress: undefined }, undefined);
+    assert.deepEqual([cp.kubeletSubnets, cp.etcdSubnets], [["198.51.100.20/32"], ["198.51.100.20/32"]]);
+    assert.deepEqual((nodePatch(cp) as { cluster: unknown }).cluster, { etcd: { advertisedSubnets: ["198.51.100.20/32"] } });
     assert.deepEqual(config.hetzner!.dedicated[0]!.architecture, "amd64");
     assert.deepEqual(config.hetzner!.vswitch, { id: 51234, vlan: 4000, subnet: "10.0.2.0/24", mtu: 1400 });
     assert.equal(config.hetzner!.robotUrl, "https://robot-ws.your-server.de");
