@@ -10,7 +10,9 @@ import { KernelArgs } from "./components/day2/kernel-args";
 import { NodeRemoval } from "./components/day2/node-removal";
 import { removalGuard } from "./components/day2/removal-guard";
 import { membersOf } from "./components/day2/upgrade-plan";
+import { DedicatedServers } from "./components/hetzner/dedicated-servers";
 import { HetznerCloud } from "./components/hetzner/hetzner-cloud";
+import * as rescueScripts from "./components/hetzner/rescue-scripts";
 import { SynologyBootFromDisk } from "./components/synology/boot-from-disk";
 import { imageName, SynologyVms } from "./components/synology/synology-vms";
 import { kernelArgProblems, patchFileProblems, talosConfigCheck } from "./components/talos/config-validation";
@@ -60,6 +62,11 @@ const synology = config.synology;
 let vms: SynologyVms | undefined;
 const vmNodes = config.nodes.flatMap((n) => ("vm" in n && n.vm ? [{ name: n.name, role: n.role, address: n.address, vm: n.vm }] : []));
 
+// Hetzner dedicated servers: Robot firewall, rescue boot, the metal image written over SSH; then
+// they wait in maintenance mode for the ordinary apply at their address.
+const dedicatedServers = config.hetzner?.dedicated ?? [];
+let dedicated: DedicatedServers | undefined;
+
 const cluster = new TalosCluster(config.cluster.name, {
   config,
   patchFiles,
@@ -71,23 +78,38 @@ const cluster = new TalosCluster(config.cluster.name, {
   // Disaster recovery: etcd from a snapshot instead of empty (README, Disaster recovery).
   recoverFrom: config.cluster.recoverFrom === undefined ? undefined : recoverySource(config.cluster.recoverFrom),
   machines:
-    synology &&
-    ((schematic, checked, talosconfig) => {
-      vms = new SynologyVms(`${config.cluster.name}-synology`, {
-        settings: synology,
-        password: pulumi.secret(config.synologyPassword!),
-        isoUrl: schematic.isoUrl,
-        imageName: imageName(config.cluster.talosVersion, schematic.id),
-        checked,
-        nodes: vmNodes,
-        maxUnavailableWorkers: config.cluster.rollout.maxUnavailableWorkers,
-        timeout: config.cluster.talosApiTimeout,
-        after: schematic.registration,
-        // A resized control plane: the next guest waits for etcd through Talos.
-        resizeGate: { talosconfig, members: membersOf(config.nodes) },
-      });
-      return vms.nodeAfter;
-    }),
+    synology === undefined && dedicatedServers.length === 0
+      ? undefined
+      : (schematic, checked, talosconfig) => {
+          if (dedicatedServers.length) {
+            dedicated = new DedicatedServers(`${config.cluster.name}-dedicated`, {
+              clusterName: config.cluster.name,
+              servers: dedicatedServers,
+              vswitch: config.hetzner!.vswitch,
+              adminCidrs: config.hetzner!.adminCidrs,
+              robot: { url: config.hetzner!.robotUrl, user: pulumi.secret(config.robotUser!), password: pulumi.secret(config.robotPassword!) },
+              image: { factoryUrl: config.imageFactory.url, schematicId: schematic.id, talosVersion: config.cluster.talosVersion },
+              scripts: rescueScripts,
+              after: schematic.registration,
+              checked,
+            });
+          }
+          if (!synology) return dedicated!.nodeAfter;
+          vms = new SynologyVms(`${config.cluster.name}-synology`, {
+            settings: synology,
+            password: pulumi.secret(config.synologyPassword!),
+            isoUrl: schematic.isoUrl,
+            imageName: imageName(config.cluster.talosVersion, schematic.id),
+            checked,
+            nodes: vmNodes,
+            maxUnavailableWorkers: config.cluster.rollout.maxUnavailableWorkers,
+            timeout: config.cluster.talosApiTimeout,
+            after: schematic.registration,
+            // A resized control plane: the next guest waits for etcd through Talos.
+            resizeGate: { talosconfig, members: membersOf(config.nodes) },
+          });
+          return { ...vms.nodeAfter, ...(dedicated?.nodeAfter ?? {}) };
+        },
 });
 // Once a VM node's config is applied, its guest boots from its disk (the ISO slots emptied):
 // before any day-2 step can power-cycle or upgrade it.

@@ -1,11 +1,61 @@
 // The Hetzner Cloud section of the stack config (`talos-cluster:hetzner`) and the nodes its pools make.
 import { z } from "zod";
 import { hetznerAddressOffset } from "./checks";
-import { cidr, dnsLabel, hetznerLocation, labels, taints } from "./fields";
+import { cidr, diskPath, dnsLabel, hetznerLocation, interfaceAddress, labels, nodeAddress, taints } from "./fields";
 import { formatIpv4, parseCidr } from "./ip";
 
 /** Nodes of the Hetzner Cloud platform come from `talos-cluster:hetzner.pools`, never from `nodes`. */
 export const HETZNER_PLATFORM = "hetzner-cloud";
+/** Hetzner dedicated (Robot) servers come from `talos-cluster:hetzner.dedicated`. */
+export const DEDICATED_PLATFORM = "hetzner-dedicated";
+/** The Robot webservice (robot.hetzner.com/doc/webservice/en.html). */
+export const ROBOT_URL = "https://robot-ws.your-server.de";
+
+/** A node's own patch files: relative .yaml paths inside the project (as `nodes[].patches`). */
+const patchPaths = z
+  .array(
+    z
+      .string()
+      .regex(/^[^/].*\.ya?ml$/, "must be a relative path to a .yaml file")
+      .refine((p) => !p.split("/").includes(".."), { message: "must stay inside the project: remove the '..' parts (patch files live under the project root, which CI checks out)" }),
+  )
+  .default([]);
+
+/**
+ * A Hetzner dedicated server this program installs: firewall, rescue system, the Factory `metal`
+ * image written with dd, then the ordinary apply at its address (components/hetzner/dedicated-servers.ts).
+ */
+const dedicatedServerSchema = z.strictObject({
+  /** Hostname and Kubernetes node name. */
+  name: dnsLabel,
+  /** The server's number in Robot (robot.hetzner.com > Server). */
+  serverNumber: z.number().int("must be a whole number").positive("must be a Robot server number like 1234567"),
+  role: z.enum(["controlplane", "worker"]),
+  /** The server's main public IPv4 address: SSH into the rescue system, then the Talos API. */
+  address: nodeAddress,
+  /** The disk the Talos image is written to and installed on: /dev/disk/by-id/... (stable across boots) or /dev/nvme0n1. */
+  installDisk: diskPath,
+  /** The CPU architecture of the Factory image. Default: amd64. */
+  architecture: z.enum(["amd64", "arm64"]).default("amd64"),
+  /** With hetzner.vswitch: the server's address on the vSwitch VLAN, with prefix, inside vswitch.subnet (e.g. 10.0.2.11/24). */
+  privateAddress: interfaceAddress.optional(),
+  labels: labels.default({}),
+  taints: taints.default({}),
+  /** Extra patch files for this node only, relative to the project root, applied last. */
+  patches: patchPaths,
+});
+
+/** A Robot vSwitch the dedicated servers join: a VLAN on their main link (seed 002's ${vlan} patch). */
+const vswitchSchema = z.strictObject({
+  /** The vSwitch's id in Robot (robot.hetzner.com > Server > vSwitches). */
+  id: z.number().int("must be a whole number").positive("must be a Robot vSwitch id"),
+  /** Its VLAN ID; Robot takes 4000-4091. */
+  vlan: z.number().int("must be a whole number").min(4000, "must be from 4000 to 4091 (Robot vSwitch VLAN IDs)").max(4091, "must be from 4000 to 4091 (Robot vSwitch VLAN IDs)"),
+  /** The private network on the VLAN; each server's privateAddress lies in it. */
+  subnet: cidr,
+  /** MTU of the VLAN link: a vSwitch carries at most 1400 (seed 002). Default: 1400. */
+  mtu: z.number().int("must be a whole number").min(1280, "must be at least 1280").max(1400, "must be at most 1400 (a vSwitch carries at most 1400, seed 002)").default(1400),
+});
 
 const hetznerPoolSchema = z.strictObject({
   /** Pool name; servers are named <cluster>-<pool>-<n>, n from 1. */
@@ -61,12 +111,47 @@ export const hetznerSchema = z.strictObject({
   /** LUKS2 encryption of the STATE and EPHEMERAL partitions, keyed to each node (seed 002). Default: false. */
   diskEncryption: z.boolean().default(false),
   pools: z.array(hetznerPoolSchema).min(1, "needs at least one pool"),
+  /** Dedicated (Robot) servers that join the cluster. Default: none. Needs talos-cluster:robotUser and robotPassword. */
+  dedicated: z.array(dedicatedServerSchema).default([]),
+  /** A Robot vSwitch the dedicated servers join. Default: none. */
+  vswitch: vswitchSchema.optional(),
+  /** The Robot webservice's address. Default: https://robot-ws.your-server.de. */
+  robotUrl: z.url({ protocol: /^https?$/, message: "must be an http(s) URL like https://robot-ws.your-server.de" }).default(ROBOT_URL),
 });
 
 export type HetznerSettings = z.infer<typeof hetznerSchema>;
+export type DedicatedServerSettings = HetznerSettings["dedicated"][number];
+export type VSwitchSettings = NonNullable<HetznerSettings["vswitch"]>;
 
-/** A Hetzner server's node: pool k's n-th server (from 1) sits at subnet offset 10 + 50k + n. */
+/** A Hetzner server's node: pool k's n-th server (from 1) sits at subnet offset 10 + 50k + n; then the dedicated servers. */
 export function hetznerNodes(clusterName: string, hetzner: HetznerSettings) {
+  return [...cloudNodes(clusterName, hetzner), ...hetzner.dedicated.map((s) => dedicatedNode(s, hetzner.vswitch))];
+}
+
+/** A dedicated server's node, at its public address; with a vSwitch, its VLAN (config/dedicated-checks.ts: then privateAddress is set). */
+export function dedicatedNode(server: DedicatedServerSettings, vswitch: VSwitchSettings | undefined) {
+  const nodeSubnet = vswitch && server.privateAddress ? vswitch.subnet : `${server.address}/32`;
+  return {
+    name: server.name,
+    role: server.role,
+    platform: DEDICATED_PLATFORM,
+    address: server.address,
+    installDisk: server.installDisk,
+    dataDisks: [] as string[],
+    network: undefined,
+    labels: server.labels,
+    taints: server.taints,
+    patches: server.patches,
+    serverNumber: server.serverNumber,
+    ...(vswitch && server.privateAddress ? { vlan: { id: vswitch.vlan, address: server.privateAddress, mtu: vswitch.mtu } } : {}),
+    // Its own address for the kubelet and etcd: the vSwitch subnet when it has one (node-to-node
+    // between dedicated servers stays on the VLAN), else its public address.
+    kubeletSubnets: [nodeSubnet],
+    ...(server.role === "controlplane" ? { etcdSubnets: [nodeSubnet] } : {}),
+  };
+}
+
+function cloudNodes(clusterName: string, hetzner: HetznerSettings) {
   const subnet = parseCidr(hetzner.subnetCidr)!;
   return hetzner.pools.flatMap((pool, k) =>
     Array.from({ length: pool.count }, (_, i) => ({

@@ -7,7 +7,8 @@ import { checkAddonPlacement } from "./addon-placement";
 import { agePublicKey, backupSchema, recoverFromPath, s3AccessKey, s3SecretKey } from "./backup";
 import { checkVersionPair } from "./versions";
 import { crossFieldChecks } from "./checks";
-import { HETZNER_PLATFORM, hetznerNodes, hetznerSchema } from "./hetzner";
+import { checkDedicated } from "./dedicated-checks";
+import { DEDICATED_PLATFORM, HETZNER_PLATFORM, hetznerNodes, hetznerSchema } from "./hetzner";
 import { importedSecretsProblems } from "./secrets-certs";
 import { synologySchema, vmSchema } from "./synology";
 import {
@@ -249,6 +250,9 @@ const rawSchema = z.strictObject({
   synology: synologySchema.optional(),
   /** The DSM password, from the encrypted stack secret `talos-cluster:synologyPassword`. */
   synologyPassword: z.string().min(1, "must not be empty").optional(),
+  /** The Robot webservice user and password (hetzner.dedicated), from the encrypted stack secrets `talos-cluster:robotUser` and `talos-cluster:robotPassword`. */
+  robotUser: z.string().min(1, "must not be empty").optional(),
+  robotPassword: z.string().min(1, "must not be empty").optional(),
   /** Platform add-ons, installed once the cluster is bootstrapped (skipped when cluster.applyNodes is false). */
   addons: addonsSchema.default(addonsSchema.parse({})),
   /** Where CI previews and updates this stack. Default: a hosted ubuntu-latest runner. */
@@ -288,8 +292,8 @@ function vipLink(vip: z.infer<typeof vipSchema>, controlPlanes: readonly { netwo
 
 /** Defaults that depend on other fields, filled once validation passed. */
 function deriveDefaults(input: RawStackConfig) {
-  const { hcloudToken, synologyPassword, ...raw } = input;
-  const nodes = raw.hetzner ? hetznerNodes(raw.cluster.name, raw.hetzner) : raw.nodes!.map((n) => ({ ...n, platform: n.platform as Platform | typeof HETZNER_PLATFORM }));
+  const { hcloudToken, synologyPassword, robotUser, robotPassword, ...raw } = input;
+  const nodes = raw.hetzner ? hetznerNodes(raw.cluster.name, raw.hetzner) : raw.nodes!.map((n) => ({ ...n, platform: n.platform as Platform | typeof HETZNER_PLATFORM | typeof DEDICATED_PLATFORM }));
   const controlPlanes = nodes.filter((n) => n.role === "controlplane");
   const workers = nodes.filter((n) => n.role === "worker");
   const extensions = [...raw.imageFactory.extensions];
@@ -301,6 +305,8 @@ function deriveDefaults(input: RawStackConfig) {
     // Secret, and kept apart so it can only reach the provider that needs it.
     hcloudToken,
     synologyPassword,
+    robotUser,
+    robotPassword,
     cluster: {
       ...raw.cluster,
       // A Hetzner cluster's endpoint is its load balancer, known once it exists. Without a VIP,
@@ -324,6 +330,7 @@ function deriveDefaults(input: RawStackConfig) {
 // The add-ons' placement needs the derived nodes and defaults, so it runs on the parsed config.
 export const stackConfigSchema = rawSchema
   .superRefine(crossFieldChecks, { when: () => true })
+  .superRefine(checkDedicated, { when: () => true }) // config/dedicated-checks.ts
   .transform(deriveDefaults)
   .superRefine(checkAddonPlacement);
 

@@ -1,6 +1,7 @@
 import * as hcloud from "@pulumi/hcloud";
 import * as pulumi from "@pulumi/pulumi";
 import type { HetznerSettings, Node } from "../../config/schema";
+import { DEDICATED_PLATFORM } from "../../config/hetzner";
 import { toYaml } from "../talos/patches";
 import type { ClusterInfrastructure, NodeHost } from "../talos/talos-cluster";
 import { certSansPatch, firewallRules, hetznerControlPlanePatches, hetznerPatches, KUBE_API_PORT, labelSelector, loadBalancerPrivateIp, serverLabels, TALOS_API_PORT } from "./plan";
@@ -115,6 +116,9 @@ export class HetznerCloud extends pulumi.ComponentResource implements ClusterInf
 
   /** The node's server: booted from the Talos image with its complete config as user data. */
   hostFor(node: Node, machineConfig: pulumi.Output<string>): NodeHost {
+    // A dedicated server is made ready by DedicatedServers (index.ts, TalosCluster machines) and
+    // waits in maintenance mode at its own address: the load balancer does not lead there.
+    if (node.platform === DEDICATED_PLATFORM) return { resources: [], endpoint: node.address };
     const withPool = node as Node & { pool?: string; serverType?: string; location?: string };
     const serverAfter = [this.subnet];
     const server = new hcloud.Server(

@@ -69,6 +69,26 @@ export interface NodePatchInput {
   };
   readonly labels: Readonly<Record<string, string>>;
   readonly taints: Readonly<Record<string, string>>;
+  /** A Hetzner dedicated server's vSwitch VLAN (config/hetzner.ts hetzner.vswitch): its ID, the node's address with prefix, the MTU. */
+  readonly vlan?: { readonly id: number; readonly address: string; readonly mtu: number };
+  /**
+   * Where the kubelet (and, on a control plane, etcd) picks the node's address, beside the
+   * cluster layer's: a Hetzner dedicated server has no address in the cloud subnet the Hetzner
+   * layer names. Talos appends these lists when it merges layers (pkg/machinery/config/types/v1alpha1:
+   * validSubnets and advertisedSubnets carry no merge:"replace"), so the node gets the first match.
+   */
+  readonly kubeletSubnets?: readonly string[];
+  readonly etcdSubnets?: readonly string[];
+}
+
+/**
+ * A vSwitch VLAN on the server's uplink (seed 002, "Configuring private network on a Hetzner
+ * vSwitch": a VLAN with the private address and MTU 1400 on the DHCP-addressed main link). The
+ * link is chosen as the physical one (Talos deviceSelector physical: true) rather than by name,
+ * since Talos names links predictably (enp...), not eth0: servers with one cabled NIC.
+ */
+export function vlanInterface(vlan: NonNullable<NodePatchInput["vlan"]>): object {
+  return { deviceSelector: { physical: true }, dhcp: true, vlans: [{ vlanId: vlan.id, addresses: [vlan.address], mtu: vlan.mtu }] };
 }
 
 /** The node's own layer: identity, install disk, addressing, labels and taints. */
@@ -85,10 +105,12 @@ export function nodePatch(node: NodePatchInput): object {
     ];
     network.nameservers = [...node.network.nameservers];
   }
+  if (node.vlan) network.interfaces = [vlanInterface(node.vlan)];
   const machine: Record<string, unknown> = { network, install: { disk: node.installDisk } };
+  if (node.kubeletSubnets) machine.kubelet = { nodeIP: { validSubnets: [...node.kubeletSubnets] } };
   if (Object.keys(node.labels).length) machine.nodeLabels = { ...node.labels };
   if (Object.keys(node.taints).length) machine.nodeTaints = { ...node.taints };
-  return { machine };
+  return node.etcdSubnets ? { machine, cluster: { etcd: { advertisedSubnets: [...node.etcdSubnets] } } } : { machine };
 }
 
 /** A Talos VIP (config/schema.ts cluster.vip): its address and the link it is announced on. */

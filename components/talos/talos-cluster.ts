@@ -24,6 +24,8 @@ export interface PatchFiles {
 export interface NodeHost {
   /** Resources that must exist before the node's config is applied (its server). */
   readonly resources: readonly pulumi.Resource[];
+  /** Where its first apply reaches the Talos API, instead of the infrastructure's talosEndpoint (a machine in maintenance mode, reached directly). Default: talosEndpoint. */
+  readonly endpoint?: pulumi.Input<string>;
 }
 
 /** The machines and network in front of the cluster, when a platform component creates them. */
@@ -304,7 +306,7 @@ export class TalosCluster extends pulumi.ComponentResource {
           node.name,
           {
             address: node.address,
-            endpoint: args.infrastructure?.talosEndpoint,
+            endpoint: hosts[node.name]?.endpoint ?? args.infrastructure?.talosEndpoint,
             machineConfiguration: gated(node),
             clientConfiguration: this.machineConfigs.clientConfiguration,
             timeout: cluster.talosApiTimeout,

@@ -71,7 +71,10 @@ function outputsFor(type: string, name: string, inputs: Record<string, unknown>,
     case "synology:vmm:Image":
       return { ...inputs, imageId: `${name}-id` };
     case "tls:index/privateKey:PrivateKey":
-      return { ...inputs, privateKeyPem: `${name}-private-key` };
+      return { ...inputs, privateKeyPem: `${name}-private-key`, privateKeyOpenssh: `${name}-private-key-openssh`, publicKeyOpenssh: `ssh-ed25519 ${name}-public-key` };
+    // Robot names a key by its fingerprint.
+    case "robot:index:SshKey":
+      return { ...inputs, fingerprint: `${name}-fingerprint` };
     case "tls:index/selfSignedCert:SelfSignedCert":
     case "tls:index/locallySignedCert:LocallySignedCert":
       return { ...inputs, certPem: `${name}-cert` };

@@ -48,6 +48,8 @@ describe("stack config", () => {
       ci: { enabled: true, runsOn: "ubuntu-latest" },
       hcloudToken: undefined,
       synologyPassword: undefined,
+      robotUser: undefined,
+      robotPassword: undefined,
       imageFactory: { url: "https://factory.talos.dev", register: true, extensions: [], extraKernelArgs: [] },
       addons: {
         chartSource: { type: "repository" },
