@@ -10,7 +10,8 @@
 //
 // The test-only binaries (versions.json testTools: etcd, kube-apiserver, kube-controller-manager,
 // kube-scheduler, kubectl, kwok) are a real control plane for the tests, linked into .tools/test-bin;
-// the main command's setup never builds them, so its cold setup does not grow.
+// the main command's setup never builds them, so its cold setup does not grow. With them, the
+// Debian-packaged test tools (versions.json tools.*.debianPackages: sshd) are unpacked into the cache.
 //
 // Every version comes from toolchain/versions.json. Built binaries, generated SDKs and
 // schemas are cached under $TALOS_CLUSTER_CACHE (default ~/.cache/talos-cluster) and linked
@@ -241,6 +242,73 @@ function stagingReplaces(module, moduleVersion, version) {
   }
   if (!Object.keys(replaces).length) throw new StepError(`${module}@${moduleVersion} has no ./staging/src replaces in its go.mod`);
   return replaces;
+}
+
+/**
+ * A test tool made of Debian packages (versions.json tools.*.debianPackages), for what the Go module
+ * proxy cannot give: `apt-get download <package>=<version>` of each pinned version (apt-get refuses
+ * a version its lists do not hold; the .deb's own Version field is checked too), `dpkg -x` of all
+ * of them into one cache folder keyed by the pins, `ldd` of the executable with the unpacked
+ * libraries (a library it still misses fails setup), and a wrapper script in .tools/test-bin.
+ * Nothing is installed system-wide.
+ */
+function ensureDebianTool(spec) {
+  const key = createHash("sha256").update(JSON.stringify(spec)).digest("hex").slice(0, 10);
+  const dir = path.join(cacheRoot, "debian", `${spec.linkAs}-${key}`);
+  const tree = path.join(dir, "root");
+  const wrapper = path.join(testToolsBin, spec.linkAs);
+  let how = `cached ${path.relative(cacheRoot, dir)}`;
+  if (!fs.existsSync(path.join(dir, ".complete"))) {
+    if (checkOnly) throw new StepError(`${spec.linkAs}: the Debian packages ${Object.keys(spec.debianPackages).join(", ")} are not unpacked in the cache`);
+    fs.rmSync(dir, { recursive: true, force: true });
+    const debs = path.join(dir, "debs");
+    fs.mkdirSync(debs, { recursive: true });
+    const wanted = Object.entries(spec.debianPackages).map(([name, version]) => `${name}=${version}`);
+    run("apt-get", ["download", ...wanted], { cwd: debs });
+    for (const file of fs.readdirSync(debs).filter((f) => f.endsWith(".deb"))) {
+      const deb = path.join(debs, file);
+      const [name, version] = run("dpkg-deb", ["-f", deb, "Package", "Version"]).trim().split("\n").map((l) => l.replace(/^\w+: /, ""));
+      if (spec.debianPackages[name] !== version) throw new StepError(`${file} is ${name} ${version}, not the pinned ${spec.debianPackages[name]}`);
+      run("dpkg", ["-x", deb, tree]);
+    }
+    fs.rmSync(debs, { recursive: true, force: true });
+    how = `apt-get download ${wanted.join(" ")}`;
+  }
+  const libDirs = debianLibDirs(tree);
+  const executable = path.join(tree, spec.executable);
+  const missing = run("ldd", [executable], { env: { ...process.env, LD_LIBRARY_PATH: libDirs.join(":") } })
+    .split("\n").filter((l) => l.includes("not found")).map((l) => l.trim());
+  if (missing.length) throw new StepError(`${spec.executable} still misses: ${missing.join("; ")} (add the Debian package that ships it to versions.json)`);
+  fs.writeFileSync(path.join(dir, ".complete"), "");
+  // The wrapper names every file relative to $tree, which TALOS_CLUSTER_DEBIAN_TREE may point at a
+  // copy: the tests' sshd runs as an unprivileged user, who cannot read a cache under root's home.
+  const rel = (file) => `$tree/${path.relative(tree, file)}`;
+  const preloads = Object.entries(spec.preloadWhen ?? {}).map(([env, lib]) => {
+    const found = libDirs.map((d) => path.join(d, lib)).find((f) => fs.existsSync(f));
+    if (!found) throw new StepError(`${lib} is in none of ${libDirs.join(", ")}`);
+    return `if [ -n "\${${env}:-}" ]; then export LD_PRELOAD="${rel(found)}\${LD_PRELOAD:+:\$LD_PRELOAD}"; fi\n`;
+  });
+  fs.mkdirSync(testToolsBin, { recursive: true });
+  fs.rmSync(wrapper, { force: true });
+  // exec with the absolute path: sshd re-executes itself from argv[0] and refuses a relative one.
+  fs.writeFileSync(wrapper, `#!/bin/sh\n# Written by toolchain/setup.mjs from versions.json tools (Debian packages ${Object.entries(spec.debianPackages).map(([n, v]) => `${n} ${v}`).join(", ")}).\n`
+    + `tree="\${TALOS_CLUSTER_DEBIAN_TREE:-${tree}}"\n`
+    + `export LD_LIBRARY_PATH="${libDirs.map(rel).join(":")}\${LD_LIBRARY_PATH:+:\$LD_LIBRARY_PATH}"\n${preloads.join("")}exec "${rel(executable)}" "$@"\n`, { mode: 0o755 });
+  return how;
+}
+
+/** The library folders of an unpacked Debian tree (multiarch: usr/lib/<triplet>, lib/<triplet>). */
+function debianLibDirs(tree) {
+  const dirs = [];
+  for (const base of ["lib", "usr/lib"]) {
+    const at = path.join(tree, base);
+    if (!fs.existsSync(at)) continue;
+    for (const entry of fs.readdirSync(at)) {
+      const full = path.join(at, entry);
+      if (/-linux-gnu/.test(entry) && fs.statSync(full).isDirectory()) dirs.push(full);
+    }
+  }
+  return dirs;
 }
 
 /** The test-only binaries, each carrying its whole wrapper module (part of its cache key). */
@@ -511,6 +579,9 @@ if (!testToolsOnly) {
 const wrappersToPrepare = new Map(testBinaries.filter((b) => !isExecutable(cachedBinary(b))).map((b) => [b.wrapper, b.wrapperModule]));
 if (!checkOnly) for (const [name, wrapper] of wrappersToPrepare) step(`module ${name} (tests only)`, () => `${prepareWrapperModule(wrapper)}`);
 for (const spec of testBinaries) step(`${spec.binary} (tests only)`, () => ensureBinary(spec));
+if (withTestTools) {
+  for (const spec of Object.values(pins.tools ?? {}).filter((t) => t.debianPackages)) step(`${spec.linkAs} (tests only, Debian)`, () => ensureDebianTool(spec));
+}
 for (const dir of preparedWrappers.keys()) fs.rmSync(dir, { recursive: true, force: true });
 if (withChartSource && !checkOnly) {
   const { fillChartSource } = await import("./chart-source.mjs");
