@@ -31,6 +31,8 @@
 // | GET /images?type=&label_selector=           | {images, meta}                             | — |
 // | GET /images/{id}, DELETE /images/{id}       | {image} / 204                              | 404 |
 // Anything else: 404 not_found. Every call is recorded (method, path, query, body).
+// Not Hetzner's: POST /_test/marker, without a token, only recorded (a test program's resources
+// report there, so their place among the API calls is known).
 import * as http from "node:http";
 import { AddressInfo } from "node:net";
 
@@ -49,6 +51,11 @@ export interface FakeHcloudOptions {
   readonly serverIpv4?: string;
   /** Commands (e.g. "create_image") whose action ends in error, as Hetzner reports a failed action. */
   readonly failActions?: readonly string[];
+  /**
+   * Called when a server is powered on with the rescue system enabled, with the public keys of
+   * the SSH keys enable_rescue named: what Hetzner puts in the rescue system's authorized_keys.
+   */
+  readonly onRescueBoot?: (server: ServerRecord, publicKeys: string[]) => void;
 }
 
 export interface ServerRecord {
@@ -59,6 +66,8 @@ export interface ServerRecord {
   location: string;
   labels: Record<string, string>;
   sshKeys: number[];
+  /** The keys enable_rescue named. */
+  rescueKeys: number[];
   status: "off" | "running";
   rescueEnabled: boolean;
   /** Whether the server was powered on with the rescue system enabled (it then boots it). */
@@ -112,6 +121,11 @@ export class FakeHcloud {
     return `http://127.0.0.1:${(this.server!.address() as AddressInfo).port}/v1`;
   }
 
+  /** Where a test program reports (not Hetzner's; see the table above). */
+  get marker(): string {
+    return `http://127.0.0.1:${(this.server!.address() as AddressInfo).port}/_test/marker`;
+  }
+
   async start(): Promise<this> {
     this.server = http.createServer((req, res) => void this.handle(req, res));
     await new Promise<void>((resolve) => this.server!.listen(0, "127.0.0.1", resolve));
@@ -144,6 +158,7 @@ export class FakeHcloud {
       return send(400, { error: { code: "json_error", message: "invalid JSON input in your request", details: null } });
     }
     this.calls.push({ method: req.method!, path: url.pathname, query: url.search, body });
+    if (url.pathname === "/_test/marker") return send(200, {});
     try {
       if (req.headers.authorization !== `Bearer ${this.options.token}`) throw new ApiError(401, "unauthorized", "unable to authenticate");
       const [status, payload] = this.route(req.method!, url, body ?? {});
@@ -230,6 +245,7 @@ export class FakeHcloud {
       location,
       labels: body.labels ?? {},
       sshKeys: keys.map(Number),
+      rescueKeys: [],
       status: body.start_after_create === false ? "off" : "running",
       rescueEnabled: false,
       bootedRescue: false,
@@ -247,11 +263,13 @@ export class FakeHcloud {
         if ((body.type ?? "linux64") !== "linux64") throw invalid("type", `rescue type '${body.type}' not found`);
         for (const k of body.ssh_keys ?? []) if (!this.sshKeys.has(Number(k))) throw notFound("ssh_key", k);
         server.rescueEnabled = true;
+        server.rescueKeys = (body.ssh_keys ?? []).map(Number);
         return { action: this.action("enable_rescue", ref), root_password: "fake-rescue-password" };
       }
       case "poweron":
         server.status = "running";
         server.bootedRescue = server.rescueEnabled;
+        if (server.rescueEnabled) this.options.onRescueBoot?.(server, server.rescueKeys.map((k) => this.sshKeys.get(k)!.publicKey));
         return { action: this.action("start_server", ref) };
       case "poweroff":
         server.status = "off";

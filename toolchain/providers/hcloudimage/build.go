@@ -107,10 +107,14 @@ func build(ctx context.Context, client *hcloud.Client, in TalosSnapshotArgs, log
 	}
 	log(fmt.Sprintf("taking the snapshot of %s", name))
 	image, _, err := client.Server.CreateImage(ctx, server, &hcloud.ServerCreateImageOpts{Type: hcloud.ImageTypeSnapshot, Description: hcloud.Ptr(in.Description), Labels: in.Labels})
-	if err == nil {
-		err = client.Action.WaitFor(ctx, image.Action)
-	}
 	if err != nil {
+		return 0, fmt.Errorf("snapshot of %s: %w", name, err)
+	}
+	if err := client.Action.WaitFor(ctx, image.Action); err != nil {
+		// The image the API already answered is not in the state: delete it, or it would stay behind.
+		if _, derr := client.Image.Delete(context.WithoutCancel(ctx), image.Image); derr != nil && !hcloud.IsError(derr, hcloud.ErrorCodeNotFound) {
+			err = errors.Join(err, fmt.Errorf("delete of the failed snapshot %d: %w", image.Image.ID, derr))
+		}
 		return 0, fmt.Errorf("snapshot of %s: %w", name, err)
 	}
 	return image.Image.ID, nil
