@@ -95,8 +95,8 @@ describe("hcloudimage: the Talos snapshot built against the fake Hetzner Cloud A
     await stack.setConfig("hcloud:token", { value: TOKEN, secret: true });
     const preview = await stack.preview();
     assert.equal(preview.changeSummary.create, 4, JSON.stringify(preview.changeSummary)); // stack, component, snapshot, command
-    assert.deepEqual(fake.calls, []);
-    assert.deepEqual(images.requests, []);
+    assert.deepEqual(fake.callLines(), []);
+    assert.deepEqual(images.requests.length, 0);
 
     const up = await stack.up();
     assert.equal(up.summary.result, "succeeded");
