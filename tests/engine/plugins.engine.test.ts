@@ -23,7 +23,7 @@ function sdkTokens(npm: string): string[] {
 // What each plugin must serve: every SDK token, except where the plugin is documented to cover less.
 const expectedTokens: Record<string, (npm: string) => string[]> = {
   talos: () => ["talos:machine/secrets:Secrets", "talos:machine/configurationApply:ConfigurationApply", "talos:machine/bootstrap:Bootstrap", "talos:cluster/kubeconfig:Kubeconfig", "talos:imageFactory/schematic:Schematic", "talos:machine/getConfiguration:getConfiguration", "talos:client/getConfiguration:getConfiguration", "talos:cluster/getHealth:getHealth"],
-  command: () => ["command:local:Command"], // remote.* are not implemented (README, "Known limits")
+  command: () => ["command:local:Command", "command:remote:Command"], // remote.CopyFile/CopyToRemote are not implemented (README, "Known limits")
   // helm:template, kustomize:directory and yaml:decode are invokes the provider handles without
   // listing them in its schema (upstream's schema does not list them either).
   kubernetes: (npm) => sdkTokens(npm).filter((t) => !/^kubernetes:(helm|kustomize|yaml):/.test(t)),

@@ -34,6 +34,8 @@ export interface OpenSshServerOptions {
   readonly pathPrefix?: readonly string[];
   /** sshd_config AcceptEnv patterns. Default ["LANG", "LC_*"] (Debian's sshd_config). */
   readonly acceptEnv?: readonly string[];
+  /** The login shell sshd runs every command through (`shell -c command`). Default /bin/bash, a Debian root's shell. */
+  readonly shell?: string;
 }
 
 export interface OpenSshServer {
@@ -89,7 +91,7 @@ export async function startOpenSsh(options: OpenSshServerOptions = {}): Promise<
   keygen(path.join(dir, "host_key"), "talos-cluster-test-host");
   keygen(path.join(dir, "client_key"), "talos-cluster-test-client");
   fs.copyFileSync(path.join(dir, "client_key.pub"), path.join(dir, "authorized_keys"));
-  fs.writeFileSync(path.join(dir, "passwd"), `${user}:x:${uid}:${gid}:talos-cluster test sshd:${home}:/bin/sh\n`);
+  fs.writeFileSync(path.join(dir, "passwd"), `${user}:x:${uid}:${gid}:talos-cluster test sshd:${home}:${options.shell ?? "/bin/bash"}\n`);
   fs.writeFileSync(path.join(dir, "group"), `${user}:x:${gid}:\n`);
   const port = await freePort(host);
   const sessionPath = [...(options.pathPrefix ?? []), "/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin"].join(":");

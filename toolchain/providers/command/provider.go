@@ -1,13 +1,15 @@
-// Package command is this project's own `command` resource plugin. It implements the one
-// resource the project uses, command:local:Command, with the same token, property names,
-// defaults and CRUD semantics as the official plugin, so the unmodified @pulumi/command npm
-// SDK (1.2.1) talks to it as it would to the official one.
+// Package command is this project's own `command` resource plugin. It implements the two
+// resources the project uses, command:local:Command and command:remote:Command (package
+// remote), with the same tokens, property names, defaults and CRUD semantics as the official
+// plugin, so the unmodified @pulumi/command npm SDK (1.2.1) talks to it as it would to the
+// official one.
 //
 // Why we implement it ourselves: the Go module proxy this project can reach serves no version
 // of github.com/pulumi/pulumi-command/provider, but it does serve pulumi-go-provider, which
 // is what the official plugin is built on. Only the subset this project needs is here:
-// local.Command without assetPaths/archivePaths (rejected with a clear error if set). The
-// remote.* resources and the local.run function are not implemented.
+// local.Command without assetPaths/archivePaths (rejected with a clear error if set) and
+// remote.Command. remote.CopyFile, remote.CopyToRemote and the local.run function are not
+// implemented.
 package command
 
 import (
@@ -25,6 +27,8 @@ import (
 	"github.com/pulumi/pulumi-go-provider/infer"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/tokens"
+
+	"talos-cluster.local/providers/command/remote"
 )
 
 // Version is set at build time from toolchain/versions.json; it is what the plugin reports
@@ -38,6 +42,8 @@ func Provider() p.Provider {
 	return infer.Provider(infer.Options{
 		Resources: []infer.InferredResource{
 			infer.Resource(&Command{}),
+			// Declared in Go package `remote`: token command:remote:Command.
+			infer.Resource(&remote.Command{}),
 		},
 		ModuleMap: map[tokens.ModuleName]tokens.ModuleName{"command": "local"},
 	})
