@@ -73,17 +73,48 @@ describe("hcloudimage: the Talos snapshot built against the fake Hetzner Cloud A
   let sshd: OpenSshServer;
   let images: Awaited<ReturnType<typeof factory>>;
   let disk: string;
+  let failures: ReturnType<typeof failureScenario>;
+
+  /**
+   * A second stack on a fake whose create_image action fails (its own disk file): an up that
+   * fails, then an up with a wrong token, with its own factory and disk file. Started in
+   * `before`, beside the main sequence.
+   */
+  async function failureScenario() {
+    const failing = await new FakeHcloud({ token: TOKEN, failActions: ["create_image"], onRescueBoot: authorize }).start();
+    const itsFactory = await factory();
+    const left = () => [failing.servers.size, failing.sshKeys.size, failing.images.size];
+    const message = (p: Promise<unknown>) => p.then(() => "succeeded", (err: Error) => err.message);
+    try {
+      const stack = await project.stack("fails", stackConfig({ version: NEW, factoryUrl: itsFactory.url, fake: failing, sshd, disk: path.join(sshd.home, "sdb") }));
+      await stack.setConfig("hcloud:token", { value: TOKEN, secret: true });
+      const failed = await message(stack.up());
+      const afterFailure = { calls: shape(failing), left: left() };
+      failing.calls.length = 0;
+      await stack.setConfig("hcloud:token", { value: "w".repeat(64), secret: true });
+      const unauthorized = await message(stack.up());
+      return { failed, afterFailure, unauthorized, afterUnauthorized: { calls: shape(failing), left: left() } };
+    } finally {
+      itsFactory.close();
+      await failing.stop();
+    }
+  }
+
+  /** What Hetzner does at a rescue boot: the keys enable_rescue named go into authorized_keys. */
+  const authorize = (_server: unknown, keys: string[]) => fs.appendFileSync(path.join(path.dirname(sshd.privateKeyPath), "authorized_keys"), keys.map((k) => `${k.trim()}\n`).join(""));
 
   before(async () => {
     sshd = await startOpenSsh();
-    const authorized = path.join(path.dirname(sshd.privateKeyPath), "authorized_keys");
-    fake = await new FakeHcloud({ token: TOKEN, onRescueBoot: (_server, keys) => fs.appendFileSync(authorized, keys.map((k) => `${k.trim()}\n`).join("")) }).start();
+    fake = await new FakeHcloud({ token: TOKEN, onRescueBoot: authorize }).start();
     images = await factory();
     disk = path.join(sshd.home, "sda");
     project = engineProject(undefined, "tests/engine/hetzner-snapshot-program");
+    failures = failureScenario();
+    failures.catch(() => undefined); // awaited (and reported) by its test
   });
 
   after(async () => {
+    await failures?.catch(() => undefined);
     project?.cleanup();
     images?.close();
     await fake?.stop();
@@ -174,23 +205,13 @@ describe("hcloudimage: the Talos snapshot built against the fake Hetzner Cloud A
   });
 
   it("a failed snapshot action: the snapshot, build server and key are deleted; a wrong token creates nothing", async () => {
-    const failing = await new FakeHcloud({ token: TOKEN, failActions: ["create_image"], onRescueBoot: (_s, keys) => fs.appendFileSync(path.join(path.dirname(sshd.privateKeyPath), "authorized_keys"), keys.map((k) => `${k.trim()}\n`).join("")) }).start();
-    try {
-      const stack = await project.stack("fails", stackConfig({ version: NEW, factoryUrl: images.url, fake: failing, sshd, disk }));
-      await stack.setConfig("hcloud:token", { value: TOKEN, secret: true });
-      await assert.rejects(stack.up(), /Talos snapshot oxide-talos-amd64: snapshot of oxide-talos-amd64-[0-9a-f]{6}: create_image failed \(action_failed, \d+\)/);
-      assert.deepEqual([failing.servers.size, failing.sshKeys.size], [0, 0]);
-      // the snapshot the API made for the failed action is deleted too: it is in no state
-      assert.deepEqual(shape(failing).slice(-6), ["POST /v1/servers/{id}/actions/create_image", "poll", "DELETE /v1/images/{id}", "DELETE /v1/servers/{id}", "poll", "DELETE /v1/ssh_keys/{id}"]);
-      assert.equal(failing.images.size, 0);
-
-      failing.calls.length = 0;
-      await stack.setConfig("hcloud:token", { value: "w".repeat(64), secret: true });
-      await assert.rejects(stack.up(), /unable to authenticate \(unauthorized/);
-      assert.deepEqual(shape(failing), ["POST /v1/ssh_keys"]);
-      assert.deepEqual([failing.servers.size, failing.sshKeys.size, failing.images.size], [0, 0, 0]);
-    } finally {
-      await failing.stop();
-    }
+    const { failed, afterFailure, unauthorized, afterUnauthorized } = await failures;
+    assert.match(failed, /Talos snapshot oxide-talos-amd64: snapshot of oxide-talos-amd64-[0-9a-f]{6}: create_image failed \(action_failed, \d+\)/);
+    // the snapshot the API made for the failed action is deleted too: it is in no state
+    assert.deepEqual(afterFailure.calls.slice(-6), ["POST /v1/servers/{id}/actions/create_image", "poll", "DELETE /v1/images/{id}", "DELETE /v1/servers/{id}", "poll", "DELETE /v1/ssh_keys/{id}"]);
+    assert.deepEqual(afterFailure.left, [0, 0, 0]);
+    assert.match(unauthorized, /unable to authenticate \(unauthorized/);
+    assert.deepEqual(afterUnauthorized.calls, ["POST /v1/ssh_keys"]);
+    assert.deepEqual(afterUnauthorized.left, [0, 0, 0]);
   });
 });
