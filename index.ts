@@ -55,6 +55,8 @@ const hetzner =
     settings: config.hetzner,
     token: pulumi.secret(config.hcloudToken!),
     cloudController: config.addons.hcloudCcm.enabled === true,
+    factoryUrl: config.imageFactory.url,
+    talosVersion: config.cluster.talosVersion,
   });
 
 // Synology: the VMM guests of the nodes with a vm section, booted from the cluster's ISO.
@@ -159,7 +161,8 @@ const upgrades =
     installerImage: cluster.schematic.installerImage,
     kubernetesVersion: config.cluster.kubernetesVersion,
     ...access,
-    after: [removal.step],
+    // A new Talos version or schematic: its Hetzner snapshots exist before any node upgrades.
+    after: [removal.step, ...(hetzner?.snapshots?.snapshots ?? [])],
   });
 const rollout =
   access &&

@@ -9,8 +9,8 @@ export const SPREAD_GROUP_LIMIT = 10;
 /** Server names must be valid hostnames (RFC 1123): one label, at most 63 characters (Hetzner Cloud API, POST /servers `name`). */
 const HOSTNAME_LIMIT = 63;
 
-/** The CPU architecture of a server type: Hetzner's CAX line is Arm64 (Ampere), the others x86. */
-const architectureOf = (serverType: string) => (serverType.startsWith("cax") ? "arm64" : "x86");
+/** The CPU architecture of a server type: Hetzner's CAX line is Arm64 (Ampere), the others x86-64 (components/hetzner/talos-snapshots.ts). */
+const architectureOf = (serverType: string) => (serverType.startsWith("cax") ? "arm64" : "amd64");
 
 export function checkHetznerLimits(hetzner: Record<string, unknown>, clusterName: string | undefined, ctx: Ctx) {
   const pools = list(hetzner.pools).map(record);
@@ -32,13 +32,15 @@ export function checkHetznerLimits(hetzner: Record<string, unknown>, clusterName
     }
   });
 
-  // Every server boots the one Talos image, which is built for one architecture.
+  // A snapshot named by hetzner.image is built for one architecture; without it, `up` builds one per architecture.
   const types = pools.map((p) => str(p.serverType));
   const first = types.findIndex((t) => t !== undefined);
-  types.forEach((type, k) => {
-    if (first < 0 || k === first || type === undefined || architectureOf(type) === architectureOf(types[first]!)) return;
-    issue(ctx, ["hetzner", "pools", k, "serverType"], `${type} is ${architectureOf(type)}, but pools[${first}]'s ${types[first]} is ${architectureOf(types[first]!)}; every server boots the same Talos image (hetzner.image), built for one architecture`);
-  });
+  if (hetzner.image !== undefined) {
+    types.forEach((type, k) => {
+      if (first < 0 || k === first || type === undefined || architectureOf(type) === architectureOf(types[first]!)) return;
+      issue(ctx, ["hetzner", "pools", k, "serverType"], `${type} is ${architectureOf(type)}, but pools[${first}]'s ${types[first]} is ${architectureOf(types[first]!)}; every server boots the one snapshot hetzner.image names, built for one architecture (leave hetzner.image out and up builds one per architecture)`);
+    });
+  }
 
   // The subnet lives in the network zone of hetzner.location; a server joins subnets of its own zone only.
   const location = str(hetzner.location) ?? "fsn1";

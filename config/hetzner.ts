@@ -63,7 +63,7 @@ const hetznerPoolSchema = z.strictObject({
   role: z.enum(["controlplane", "worker"]),
   /** Servers in the pool. Lowering it removes the highest-numbered ones, reset gracefully first. */
   count: z.number().int().min(0).max(40, "must be at most 40 (each pool owns a block of 50 private addresses)"),
-  /** Server type, e.g. cpx21 (x86) or cax21 (Arm64); every pool boots the one Talos image, so all share its architecture. */
+  /** Server type, e.g. cpx21 (x86-64) or cax21 (Arm64); with hetzner.image every pool boots that one snapshot, so all share its architecture. */
   serverType: z.string().regex(/^[a-z]+[0-9]+[a-z]*$/, "must be a Hetzner server type like cpx21 or cax11"),
   /** Default: hetzner.location. */
   location: hetznerLocation.optional(),
@@ -77,11 +77,16 @@ export const hetznerSchema = z.strictObject({
   /** Private network and its subnet; neither may overlap the pod or service CIDR (seed 004). */
   networkCidr: cidr.default("10.0.0.0/16"),
   subnetCidr: cidr.default("10.0.1.0/24"),
-  /** The Talos image: a snapshot ID, or the newest snapshot matching a label selector. */
-  image: z.strictObject({
-    snapshotId: z.number().int().positive().optional(),
-    selector: z.string().min(1).optional(),
-  }),
+  /**
+   * The Talos image: a snapshot ID, or the newest snapshot matching a label selector. Default:
+   * `up` builds a snapshot per architecture from the stack's schematic and Talos version.
+   */
+  image: z
+    .strictObject({
+      snapshotId: z.number().int().positive().optional(),
+      selector: z.string().min(1).optional(),
+    })
+    .optional(),
   /** Who may reach the Talos API (50000) and the Kubernetes API (6443) on the servers; never all of the internet unless allowAdminFromInternet. */
   adminCidrs: z.array(cidr).min(1, "needs at least one network allowed to reach the Talos and Kubernetes APIs"),
   /** Accept adminCidrs that together cover the whole IPv4 internet (e.g. 0.0.0.0/0). Default: false, refused. */

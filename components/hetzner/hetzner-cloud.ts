@@ -3,7 +3,9 @@ import * as pulumi from "@pulumi/pulumi";
 import type { HetznerSettings, Node } from "../../config/schema";
 import { DEDICATED_PLATFORM } from "../../config/hetzner";
 import { toYaml } from "../talos/patches";
+import type { ImageSchematic } from "../talos/image-schematic";
 import type { ClusterInfrastructure, NodeHost } from "../talos/talos-cluster";
+import { Architecture, architectureOf, buildServerTypes, SnapshotBuilder, TalosSnapshots } from "./talos-snapshots";
 import { certSansPatch, firewallRules, hetznerControlPlanePatches, hetznerPatches, KUBE_API_PORT, labelSelector, loadBalancerPrivateIp, serverLabels, TALOS_API_PORT } from "./plan";
 
 export interface HetznerCloudArgs {
@@ -15,6 +17,11 @@ export interface HetznerCloudArgs {
   readonly token: pulumi.Input<string>;
   /** Whether Hetzner's cloud controller manager runs (addons.hcloudCcm): kubelets then use an external cloud provider. Default: false. */
   readonly cloudController?: boolean;
+  /** The Image Factory's base URL and the Talos version: the snapshots `up` builds when settings.image is absent. Required then. */
+  readonly factoryUrl?: string;
+  readonly talosVersion?: string;
+  /** How the snapshot builds reach Hetzner and the rescue system. Default: Hetzner's own. */
+  readonly snapshotBuilder?: SnapshotBuilder;
 }
 
 /** Hetzner's network zone for a location. */
@@ -45,10 +52,16 @@ export class HetznerCloud extends pulumi.ComponentResource implements ClusterInf
   private readonly network: hcloud.Network;
   private readonly subnet: hcloud.NetworkSubnet;
   private readonly placementGroups: Record<Node["role"], hcloud.PlacementGroup>;
-  private readonly image: pulumi.Output<string>;
+  /** The Talos image by architecture: the stack's own snapshot (settings.image) for every one, or the built ones (bootImage). */
+  private images?: Partial<Record<Architecture, pulumi.Output<string>>>;
+  /** The snapshots `up` builds; none when settings.image names one. Set by bootImage. */
+  public snapshots?: TalosSnapshots;
+
+  private readonly name: string;
 
   constructor(name: string, args: HetznerCloudArgs, opts?: pulumi.ComponentResourceOptions) {
     super("talos-cluster:hetzner:Cloud", name, {}, opts);
+    this.name = name;
     this.args = args;
     const { settings } = args;
     this.provider = new hcloud.Provider(`${name}-hcloud`, { token: args.token }, { parent: this });
@@ -106,27 +119,59 @@ export class HetznerCloud extends pulumi.ComponentResource implements ClusterInf
     // upgrade targets (TalosCluster nodeKernelArgs reads known layers); only the SANs wait for the address.
     this.patches = [...hetznerPatches(settings, args.cloudController ?? false).map((p) => toYaml(p)), lb.ipv4.apply((ip) => toYaml(certSansPatch(ip)))];
     this.controlplanePatches = hetznerControlPlanePatches(settings).map((p) => toYaml(p));
-    this.image =
-      settings.image.snapshotId !== undefined
-        ? pulumi.output(String(settings.image.snapshotId))
-        : hcloud.getImageOutput({ withSelector: settings.image.selector, mostRecent: true }, child).apply((i) => String(i.id));
+    const image = settings.image;
+    if (image) {
+      const id =
+        image.snapshotId !== undefined
+          ? pulumi.output(String(image.snapshotId))
+          : hcloud.getImageOutput({ withSelector: image.selector, mostRecent: true }, child).apply((i) => String(i.id));
+      // One named snapshot: the config check let only one architecture through.
+      this.images = { amd64: id, arm64: id };
+    }
 
     this.registerOutputs({ endpoint: this.endpoint, loadBalancerIp: this.loadBalancerIp });
   }
 
-  /** The node's server: booted from the Talos image with its complete config as user data. */
+  /**
+   * Without settings.image, the Talos snapshots of the cluster's schematic, one per architecture
+   * the pools need, built once the factory knows the schematic; called before any hostFor.
+   */
+  bootImage(schematic: ImageSchematic): void {
+    if (this.images) return;
+    const { settings } = this.args;
+    this.snapshots = new TalosSnapshots(
+      `${this.name}-talos`,
+      {
+        clusterName: this.args.clusterName,
+        token: this.args.token,
+        factoryUrl: this.args.factoryUrl!,
+        talosVersion: this.args.talosVersion!,
+        schematicId: schematic.ready,
+        serverTypes: buildServerTypes(settings.pools),
+        location: settings.location,
+        after: schematic.registration,
+        builder: this.args.snapshotBuilder,
+      },
+      { parent: this },
+    );
+    this.images = this.snapshots.imageIds;
+  }
+
+  /** The node's server: booted from the Talos image of its architecture with its complete config as user data. */
   hostFor(node: Node, machineConfig: pulumi.Output<string>): NodeHost {
     // A dedicated server is made ready by DedicatedServers (index.ts, TalosCluster machines) and
     // waits in maintenance mode at its own address: the load balancer does not lead there.
     if (node.platform === DEDICATED_PLATFORM) return { resources: [], endpoint: node.address };
     const withPool = node as Node & { pool?: string; serverType?: string; location?: string };
+    const image = this.images?.[architectureOf(withPool.serverType!)];
+    if (!image) throw new Error(`no Talos image for ${node.name}: bootImage was not called before hostFor`);
     const serverAfter = [this.subnet];
     const server = new hcloud.Server(
       node.name,
       {
         name: node.name,
         serverType: withPool.serverType!,
-        image: this.image,
+        image,
         location: withPool.location,
         placementGroupId: this.placementGroups[node.role].id.apply(Number),
         labels: serverLabels(this.args.clusterName, withPool),

@@ -38,6 +38,8 @@ export interface ClusterInfrastructure {
   readonly patches: readonly pulumi.Input<string>[];
   /** Platform patches for control planes only, before patches/controlplane. Default: none. */
   readonly controlplanePatches?: readonly pulumi.Input<string>[];
+  /** Makes the image the machines boot from the cluster's schematic (Hetzner's snapshots); called once, before hostFor. Default: none. */
+  bootImage?(schematic: ImageSchematic): void;
   /** Creates the machine a node runs on, given its complete (secret) config for first boot. */
   hostFor(node: Node, machineConfig: pulumi.Output<string>): NodeHost;
 }
@@ -192,6 +194,9 @@ export class TalosCluster extends pulumi.ComponentResource {
       },
       { parent: this },
     );
+
+    // Only machines that will be created need an image.
+    if (cluster.applyNodes) args.infrastructure?.bootImage?.(this.schematic);
 
     const derived = clusterPatches({
       cni: cluster.cni,

@@ -61,9 +61,10 @@ describe("engine: preview of the committed example stacks", function () {
       ],
     },
     {
-      // a dummy token (encrypted in the stack file): previews create nothing and call no API
+      // a dummy token (encrypted in the stack file): previews create nothing and call no API, the
+      // Talos snapshot (built by up: no hetzner.image) included
       name: "hetzner",
-      creates: 71,
+      creates: 73,
       types: [
         ...core,
         ...addonCore,
@@ -79,8 +80,10 @@ describe("engine: preview of the committed example stacks", function () {
         "hcloud:index:LoadBalancerService",
         "hcloud:index:LoadBalancerTarget",
         "hcloud:index:Server",
+        "talos-cluster:hetzner:TalosSnapshots",
+        "hcloudimage:index:TalosSnapshot",
       ],
-      names: ["oxide-cp-1", "oxide-cp-3", "oxide-worker-2", "oxide-hetzner-api-targets", "oxide-cp-1-apply", "oxide-addons-hcloud-ccm-secret", "oxide-addons-hcloud-ccm-release"],
+      names: ["oxide-hetzner-talos-amd64", "oxide-cp-1", "oxide-cp-3", "oxide-worker-2", "oxide-hetzner-api-targets", "oxide-cp-1-apply", "oxide-addons-hcloud-ccm-secret", "oxide-addons-hcloud-ccm-release"],
     },
   ];
   for (const { name, creates, types, names } of cases) {

@@ -70,6 +70,9 @@ function outputsFor(type: string, name: string, inputs: Record<string, unknown>,
     // DSM answers an imported image with its id; the guests mount the ISO by it.
     case "synology:vmm:Image":
       return { ...inputs, imageId: `${name}-id` };
+    // The snapshot the build made: Hetzner's image ID (a number).
+    case "hcloudimage:index:TalosSnapshot":
+      return { ...inputs, snapshotId: hcloudId(name) };
     case "tls:index/privateKey:PrivateKey":
       return { ...inputs, privateKeyPem: `${name}-private-key`, privateKeyOpenssh: `${name}-private-key-openssh`, publicKeyOpenssh: `ssh-ed25519 ${name}-public-key` };
     // Robot names a key by its fingerprint.

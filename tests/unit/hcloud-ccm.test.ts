@@ -59,9 +59,11 @@ describe("Hetzner cloud controller manager: the oxide stack with a Contour Gatew
     assert.deepEqual(inputsOf(secret), { apiVersion: "v1", kind: "Secret", metadata: { name: "hcloud", namespace: "kube-system" }, type: "Opaque", stringData: { token: TOKEN, network: NETWORK_ID } });
     assert.deepEqual(secret.secretInputs, ["stringData"]);
     // the network's ID reaches it from the network resource, and nothing else carries the token
+    // but the hcloud provider and the Talos snapshot build, each as a secret input
     assert.ok(deps("oxide-addons-hcloud-ccm-secret").includes("oxide-hetzner-network"));
-    const carriers = recorder.resources.filter((r) => JSON.stringify(r.inputs).includes(TOKEN)).map((r) => r.name).sort();
-    assert.deepEqual(carriers, ["oxide-addons-hcloud-ccm-secret", "oxide-hetzner-hcloud"]);
+    const carriers = recorder.resources.filter((r) => JSON.stringify(r.inputs).includes(TOKEN));
+    assert.deepEqual(carriers.map((r) => r.name).sort(), ["oxide-addons-hcloud-ccm-secret", "oxide-hetzner-hcloud", "oxide-hetzner-talos-amd64"]);
+    assert.deepEqual(carriers.map((r) => r.secretInputs.includes(r.name.endsWith("-secret") ? "stringData" : "token")), [true, true, true]);
   });
 
   it("installs the pinned chart in kube-system with the derived values, after its Secret", () => {

@@ -101,7 +101,7 @@ describe("Hetzner Cloud: the oxide stack (3 control planes + 2 workers)", () => 
     assert.deepEqual(rest, {
       name: "oxide-cp-1",
       serverType: "cpx21",
-      image: "123456789",
+      image: String(hcloudId("oxide-hetzner-talos-amd64")),
       location: "fsn1",
       placementGroupId: hcloudId("oxide-hetzner-controlplane"),
       labels: { "talos-cluster/cluster": "oxide", "talos-cluster/role": "controlplane", "talos-cluster/pool": "cp" },
