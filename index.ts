@@ -19,7 +19,7 @@ import { TalosCluster } from "./components/talos/talos-cluster";
 import { recoverySource } from "./config/backup";
 import { readPatchFiles } from "./config/patch-files";
 import { patchSources } from "./config/patch-sources";
-import { parseStackConfig, projectConfig, StackConfigError } from "./config/schema";
+import { HETZNER_PLATFORM, parseStackConfig, projectConfig, StackConfigError } from "./config/schema";
 import { writeSecretsImportFile } from "./config/secrets-file";
 import pins from "./toolchain/versions.json";
 
@@ -53,6 +53,8 @@ const hetzner =
     settings: config.hetzner,
     token: pulumi.secret(config.hcloudToken!),
     cloudController: config.addons.hcloudCcm.enabled === true,
+    // LAN nodes beside the servers (README, "Hybrid clusters").
+    hybrid: config.nodes.some((n) => n.platform !== HETZNER_PLATFORM),
   });
 
 // Synology: the VMM guests of the nodes with a vm section, booted from the cluster's ISO.
