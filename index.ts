@@ -21,6 +21,7 @@ import { TalosCluster } from "./components/talos/talos-cluster";
 import { recoverySource } from "./config/backup";
 import { readPatchFiles } from "./config/patch-files";
 import { patchSources } from "./config/patch-sources";
+import { isHetznerPlatform } from "./config/hetzner";
 import { parseStackConfig, projectConfig, StackConfigError } from "./config/schema";
 import { writeSecretsImportFile } from "./config/secrets-file";
 import pins from "./toolchain/versions.json";
@@ -57,6 +58,8 @@ const hetzner =
     cloudController: config.addons.hcloudCcm.enabled === true,
     factoryUrl: config.imageFactory.url,
     talosVersion: config.cluster.talosVersion,
+    // LAN nodes beside the servers (README, "Hybrid clusters").
+    hybrid: config.nodes.some((n) => !isHetznerPlatform(n.platform)),
   });
 
 // Synology: the VMM guests of the nodes with a vm section, booted from the cluster's ISO.

@@ -10,6 +10,7 @@ import { checkLoadBalancer } from "./load-balancer-checks";
 import { Cidr, contains, overlaps, parseCidr, parseIpv4 } from "./ip";
 import { checkCertificates, checkNodeRules } from "./node-checks";
 import { checkSynology } from "./synology";
+import { checkHybridNetworks, checkNamesAcrossPlatforms, checkSiteQuorum, siteMembers } from "./sites";
 // The meaning rules of config/README.md, one file per kind (kind 6's field rules: disk-paths.ts).
 import { checkValuePremises } from "./premise-checks";
 import { checkRoles } from "./role-checks";
@@ -25,9 +26,11 @@ export function crossFieldChecks(value: unknown, ctx: Ctx): void {
   const nodes = Array.isArray(root.nodes) ? root.nodes.map(record) : [];
   checkUnique(nodes, "name", ctx);
   checkUnique(nodes, "address", ctx);
+  const hybrid = root.hetzner !== undefined && root.nodes !== undefined;
   if (root.hetzner !== undefined) {
-    if (root.nodes !== undefined) issue(ctx, ["nodes"], "must not be set for a Hetzner cluster: its servers come from hetzner.pools");
-    checkHetzner(record(root.hetzner), cluster, root.hcloudToken, ctx);
+    checkHetzner(record(root.hetzner), cluster, root.hcloudToken, ctx, hybrid, siteMembers(root).map((m) => m.role));
+    // A hybrid stack (config/sites.ts): etcd counts every control plane, LAN and cloud.
+    if (hybrid) checkControlPlanes(siteMembers(root).map((m) => m.role), ["nodes"], "nodes", cluster, ctx);
   } else if (root.nodes === undefined) {
     issue(ctx, ["nodes"], "required");
   } else if (Array.isArray(root.nodes)) {
@@ -54,6 +57,25 @@ export function crossFieldChecks(value: unknown, ctx: Ctx): void {
   checkBaseUrls(root, ctx);
   checkPrivileges(root, ctx);
   checkVmDataDisks(nodes, ctx);
+  checkSiteQuorum(root, ctx);
+  if (hybrid) checkHybrid(root, cluster, ctx);
+}
+
+/**
+ * A stack of LAN nodes and Hetzner servers (README, "Hybrid clusters"): one name space and
+ * separate address ranges, KubeSpan between them, and nothing that assumes every node is a
+ * Hetzner server.
+ */
+function checkHybrid(root: Record<string, unknown>, cluster: Record<string, unknown>, ctx: Ctx) {
+  checkNamesAcrossPlatforms(root, ctx);
+  checkHybridNetworks(root, ctx);
+  if (record(cluster.kubespan).enabled === false) {
+    issue(ctx, ["cluster", "kubespan", "enabled"], "is false in a stack of LAN nodes and Hetzner servers: they reach each other's private addresses only through KubeSpan; remove it (the default is true here)");
+  }
+  // The controller's node lifecycle deletes a Node whose server Hetzner does not know: every LAN node.
+  if (record(record(root.addons).hcloudCcm).enabled === true) {
+    issue(ctx, ["addons", "hcloudCcm", "enabled"], "is true in a stack with LAN nodes: the Hetzner cloud controller would find no Hetzner server for them and delete their Node objects; remove it (the default is false here)");
+  }
 }
 
 /** Add-ons that cannot work with the rest of the config; `enabled` defaults as in the schema. */
@@ -93,7 +115,7 @@ function checkUnique(items: Record<string, unknown>[], field: "name" | "address"
   });
 }
 
-function checkControlPlanes(roles: unknown[], path: Path, what: string, cluster: Record<string, unknown>, ctx: Ctx) {
+function checkControlPlanes(roles: readonly unknown[], path: Path, what: string, cluster: Record<string, unknown>, ctx: Ctx) {
   const count = roles.filter((r) => r === "controlplane").length;
   if (count === 0) {
     issue(ctx, path, `needs at least one ${what === "nodes" ? "node" : "server"} with role "controlplane" (it runs etcd and the Kubernetes API)`);
@@ -152,16 +174,15 @@ export function hetznerAddressOffset(pool: number, n: number): number {
   return 10 + 50 * pool + n;
 }
 
-function checkHetzner(hetzner: Record<string, unknown>, cluster: Record<string, unknown>, token: unknown, ctx: Ctx) {
+function checkHetzner(hetzner: Record<string, unknown>, cluster: Record<string, unknown>, token: unknown, ctx: Ctx, hybrid: boolean, roles: readonly unknown[]) {
   if (token === undefined) {
     issue(ctx, ["hcloudToken"], "required for a Hetzner cluster: bash scripts/stack.sh secret <stack> hcloud:token < token-file (refused while the stack is on the demo passphrase)");
   }
   const pools = Array.isArray(hetzner.pools) ? hetzner.pools.map(record) : [];
   checkUnique(pools, "name", ctx, "hetzner.pools");
-  // Only counts the schema accepts: the raw value may be 2^31 or 1e300 (the mutation test tried).
-  const count = (p: Record<string, unknown>) => (Number.isInteger(p.count) && (p.count as number) > 0 && (p.count as number) <= 40 ? (p.count as number) : 0);
-  const roles = pools.flatMap((p) => Array.from({ length: count(p) }, () => p.role));
-  if (pools.length) checkControlPlanes(roles, ["hetzner", "pools"], "servers", cluster, ctx);
+  // Every server's role, dedicated control planes too: etcd members all (config/sites.ts lists
+  // every platform's nodes, counting only pool sizes the schema accepts).
+  if (pools.length && !hybrid) checkControlPlanes(roles, ["hetzner", "pools"], "servers", cluster, ctx);
 
   const network = parseCidr(str(hetzner.networkCidr) ?? "10.0.0.0/16");
   const subnet = parseCidr(str(hetzner.subnetCidr) ?? "10.0.1.0/24");

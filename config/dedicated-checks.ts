@@ -56,8 +56,11 @@ export function checkDedicated(value: unknown, ctx: Ctx): void {
   }
 
   // The Robot firewall lets no other node in but through KubeSpan's WireGuard (and the vSwitch).
-  if (hetzner.kubespan !== true) {
-    issue(ctx, ["hetzner", "kubespan"], "must be true with talos-cluster:hetzner.dedicated: the cloud servers reach the dedicated servers (behind their Robot firewall, outside the cloud network) only through KubeSpan's WireGuard, UDP 51820");
+  // Either switch turns it on: hetzner.kubespan, or cluster.kubespan (on by default in a hybrid stack, config/kubespan.ts).
+  const clusterKubespan = record(record(root.cluster).kubespan).enabled;
+  const meshOn = hetzner.kubespan === true || clusterKubespan === true || (root.nodes !== undefined && clusterKubespan !== false);
+  if (!meshOn) {
+    issue(ctx, ["hetzner", "kubespan"], "must be true with talos-cluster:hetzner.dedicated (or cluster.kubespan.enabled): the cloud servers reach the dedicated servers (behind their Robot firewall, outside the cloud network) only through KubeSpan's WireGuard, UDP 51820");
   }
 
   const allowLoopback = record(root.cluster).allowLoopbackAddresses === true;

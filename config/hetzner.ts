@@ -8,6 +8,10 @@ import { formatIpv4, parseCidr } from "./ip";
 export const HETZNER_PLATFORM = "hetzner-cloud";
 /** Hetzner dedicated (Robot) servers come from `talos-cluster:hetzner.dedicated`. */
 export const DEDICATED_PLATFORM = "hetzner-dedicated";
+/** Whether a node is a Hetzner server (cloud or dedicated), not a LAN node of a hybrid stack. */
+export function isHetznerPlatform(platform: string): boolean {
+  return platform === HETZNER_PLATFORM || platform === DEDICATED_PLATFORM;
+}
 /** The Robot webservice (robot.hetzner.com/doc/webservice/en.html). */
 export const ROBOT_URL = "https://robot-ws.your-server.de";
 
@@ -39,6 +43,8 @@ const dedicatedServerSchema = z.strictObject({
   architecture: z.enum(["amd64", "arm64"]).default("amd64"),
   /** With hetzner.vswitch: the server's address on the vSwitch VLAN, with prefix, inside vswitch.subnet (e.g. 10.0.2.11/24). */
   privateAddress: interfaceAddress.optional(),
+  /** The site (failure domain) for the etcd placement check (config/sites.ts), e.g. its datacenter "fsn1-dc14". Default: "hetzner-dedicated", one site for every dedicated server. */
+  site: dnsLabel.optional(),
   labels: labels.default({}),
   taints: taints.default({}),
   /** Extra patch files for this node only, relative to the project root, applied last. */

@@ -25,7 +25,8 @@ export function checkNodeRules(root: Record<string, unknown>, cluster: Record<st
     checkWorkerLabels(record(record(pool).labels), ["hetzner", "pools", k, "labels"], name, ctx);
     checkWorkerTaints(record(record(pool).taints), ["hetzner", "pools", k, "taints"], name, ctx);
   });
-  const nodeCount = root.hetzner !== undefined ? list(record(root.hetzner).pools).reduce<number>((n, p) => n + (typeof record(p).count === "number" ? (record(p).count as number) : 0), 0) : nodes.length;
+  // A hybrid stack has both (config/sites.ts); `nodes` is empty without a nodes list.
+  const nodeCount = list(record(root.hetzner).pools).reduce<number>((n, p) => n + (typeof record(p).count === "number" ? (record(p).count as number) : 0), 0) + nodes.length;
   checkClusterRanges(cluster, nodeCount, ctx);
 }
 

@@ -6,6 +6,7 @@ import path from "node:path";
 import fs from "node:fs";
 import type { SourcedPatch } from "../components/talos/config-validation";
 import { readPatchLayer } from "./patch-files";
+import { DEDICATED_PLATFORM, HETZNER_PLATFORM, isHetznerPlatform } from "./hetzner";
 import type { StackConfig } from "./schema";
 
 export interface PatchSources {
@@ -30,15 +31,25 @@ export function patchSources(root: string, config: StackConfig): PatchSources {
   const byRole = { controlplane: layer("controlplane"), worker: layer("worker") };
   const platforms: Record<string, SourcedPatch[]> = {};
   const nodeLayers: Record<string, string[]> = {};
-  config.nodes.forEach((node, i) => {
+  // A hybrid stack (README, "Hybrid clusters"): the Hetzner patches are the servers' own layer.
+  const lan = config.nodes.filter((n) => !isHetznerPlatform(n.platform));
+  const dedicated = config.nodes.filter((n) => n.platform === DEDICATED_PLATFORM);
+  const hybrid = config.hetzner !== undefined && lan.length > 0;
+  config.nodes.forEach((node) => {
     const platform = (platforms[node.platform] ??= layer("platform", node.platform));
     const own = node.patches.filter((p) => fs.existsSync(path.join(root, p))).map((p) => ({ source: p, content: fs.readFileSync(path.join(root, p), "utf8") }));
     for (const patch of [...all, ...byRole[node.role], ...platform, ...own]) use(patch, node.name);
-    const derived = config.hetzner ? `the node's derived patch (talos-cluster:hetzner.pools)` : `the node's derived patch (talos-cluster:nodes[${i}])`;
+    const cloud = node.platform === HETZNER_PLATFORM;
+    const derived = cloud
+      ? `the node's derived patch (talos-cluster:hetzner.pools)`
+      : node.platform === DEDICATED_PLATFORM
+        ? `the node's derived patch (talos-cluster:hetzner.dedicated[${dedicated.indexOf(node)}])`
+        : `the node's derived patch (talos-cluster:nodes[${lan.indexOf(node)}])`;
+    const infrastructure = hybrid && cloud ? ["the Hetzner platform patches (the servers' own layer in a hybrid stack)"] : [];
     const image = "the node's image patch (its installer and schematic kernel args, talos-cluster:imageFactory and every layer's machine.install.extraKernelArgs)";
-    nodeLayers[node.name] = [...platform.map((p) => p.source), derived, ...own.map((p) => p.source), image];
+    nodeLayers[node.name] = [...infrastructure, ...platform.map((p) => p.source), derived, ...own.map((p) => p.source), image];
   });
-  const derived = ["the cluster's derived patches (talos-cluster:cluster)", ...(config.hetzner ? ["the Hetzner platform patches"] : [])];
+  const derived = ["the cluster's derived patches (talos-cluster:cluster)", ...(config.hetzner ? [hybrid ? "the Hetzner load balancer's certificate names" : "the Hetzner platform patches"] : [])];
   return {
     files: [...files.values()],
     nodeLayers,
@@ -46,7 +57,7 @@ export function patchSources(root: string, config: StackConfig): PatchSources {
       controlplane: [
         ...derived,
         ...all.map((p) => p.source),
-        ...(config.hetzner ? ["the Hetzner control-plane patches"] : []),
+        ...(config.hetzner && !hybrid ? ["the Hetzner control-plane patches"] : []),
         ...(config.cluster.vip ? ["the VIP patch (talos-cluster:cluster.vip)"] : []),
         ...byRole.controlplane.map((p) => p.source),
       ],

@@ -31,7 +31,8 @@ export function checkRoles(root: Record<string, unknown>, cluster: Record<string
     }
   }
   // Pods (CoreDNS, every add-on) need a schedulable node: workers, or control planes that allow it.
-  const workers = root.hetzner !== undefined ? list(record(root.hetzner).pools).filter((p) => record(p).role === "worker" && Number(record(p).count) > 0).length : nodes.filter((n) => n.role === "worker").length;
+  // Pools and nodes both count (a hybrid stack has both; `nodes` is empty without a nodes list).
+  const workers = list(record(root.hetzner).pools).filter((p) => record(p).role === "worker" && Number(record(p).count) > 0).length + nodes.filter((n) => n.role === "worker").length;
   if (cluster.allowSchedulingOnControlPlanes === false && workers === 0) {
     issue(
       ctx,

@@ -9,6 +9,7 @@ import { checkVersionPair } from "./versions";
 import { crossFieldChecks } from "./checks";
 import { checkDedicated } from "./dedicated-checks";
 import { DEDICATED_PLATFORM, HETZNER_PLATFORM, hetznerNodes, hetznerSchema } from "./hetzner";
+import { kubespanSchema, kubespanSettings } from "./kubespan";
 import { importedSecretsProblems } from "./secrets-certs";
 import { synologySchema, vmSchema } from "./synology";
 import {
@@ -107,6 +108,14 @@ const clusterSchema = z.strictObject({
   allowSchedulingOnControlPlanes: z.boolean().optional(),
   /** Accept an even control-plane count (etcd gains no failure tolerance from it). Default: false, refused. */
   allowEvenControlPlanes: z.boolean().default(false),
+  /**
+   * Accept a layout where losing one site (config/sites.ts: a LAN, a Hetzner location) leaves
+   * fewer control planes than etcd's quorum. Default: false, refused when the stack spans two or
+   * more sites.
+   */
+  acceptSiteLoss: z.boolean().default(false),
+  /** KubeSpan, Talos's WireGuard mesh between every node (config/kubespan.ts). Default: on in a hybrid stack (nodes and hetzner), off otherwise. */
+  kubespan: kubespanSchema.optional(),
   /** Accept loopback (127.0.0.0/8) node and endpoint addresses: only for stand-ins on this machine (tests). Default: false, refused. */
   allowLoopbackAddresses: z.boolean().default(false),
   /**
@@ -183,6 +192,8 @@ const nodeSchema = z.strictObject({
   name: dnsLabel,
   role: z.enum(["controlplane", "worker"]),
   platform: z.enum(PLATFORMS),
+  /** The site (failure domain) the machine is in, for the etcd placement check (config/sites.ts). Default: "lan". */
+  site: dnsLabel.optional(),
   /** Address the Talos API (50000) is reached at, first in maintenance mode; with `network`, one of its addresses. */
   address: nodeAddress,
   /** Disk Talos installs to. Default: /dev/sda. */
@@ -293,7 +304,17 @@ function vipLink(vip: z.infer<typeof vipSchema>, controlPlanes: readonly { netwo
 /** Defaults that depend on other fields, filled once validation passed. */
 function deriveDefaults(input: RawStackConfig) {
   const { hcloudToken, synologyPassword, robotUser, robotPassword, ...raw } = input;
-  const nodes = raw.hetzner ? hetznerNodes(raw.cluster.name, raw.hetzner) : raw.nodes!.map((n) => ({ ...n, platform: n.platform as Platform | typeof HETZNER_PLATFORM | typeof DEDICATED_PLATFORM }));
+  // A hybrid stack (nodes and hetzner) lists its cloud servers first: the first control plane
+  // bootstraps etcd, and a cloud one puts a healthy target behind the load balancer (the endpoint) at once.
+  const nodes = [
+    ...(raw.hetzner ? hetznerNodes(raw.cluster.name, raw.hetzner) : []),
+    ...(raw.nodes ?? []).map((n) => ({ ...n, platform: n.platform as Platform | typeof HETZNER_PLATFORM | typeof DEDICATED_PLATFORM })),
+  ];
+  // Hybrid: LAN nodes beside the Hetzner servers (cloud pools and dedicated ones).
+  const hybrid = raw.hetzner !== undefined && raw.nodes !== undefined;
+  // KubeSpan as rendered (its defaults filled), present only when on.
+  const { kubespan: kubespanInput, ...clusterRest } = raw.cluster;
+  const kubespan = kubespanSettings(kubespanInput, [...new Set(nodes.map((n) => n.platform))], hybrid);
   const controlPlanes = nodes.filter((n) => n.role === "controlplane");
   const workers = nodes.filter((n) => n.role === "worker");
   const extensions = [...raw.imageFactory.extensions];
@@ -308,16 +329,18 @@ function deriveDefaults(input: RawStackConfig) {
     robotUser,
     robotPassword,
     cluster: {
-      ...raw.cluster,
+      ...clusterRest,
       // A Hetzner cluster's endpoint is its load balancer, known once it exists. Without a VIP,
       // the first control plane's address, which the checks allow only for a single control plane.
       endpoint: raw.cluster.endpoint ?? (raw.hetzner ? undefined : `https://${raw.cluster.vip?.address ?? controlPlanes[0]!.address}:6443`),
       ...(raw.cluster.vip ? { vip: { ...raw.cluster.vip, ...vipLink(raw.cluster.vip, controlPlanes) } } : {}),
       allowSchedulingOnControlPlanes: raw.cluster.allowSchedulingOnControlPlanes ?? workers.length === 0,
+      ...(kubespan ? { kubespan } : {}),
     },
     imageFactory: { ...raw.imageFactory, extensions: [...extensions].sort() },
-    // Hetzner's cloud controller runs on every Hetzner stack unless switched off.
-    addons: { ...raw.addons, hcloudCcm: { ...raw.addons.hcloudCcm, enabled: raw.addons.hcloudCcm.enabled ?? raw.hetzner !== undefined } },
+    // Hetzner's cloud controller runs on every Hetzner-only stack unless switched off; a hybrid
+    // stack's LAN nodes are no Hetzner servers, which it would delete (config/kubespan.ts).
+    addons: { ...raw.addons, hcloudCcm: { ...raw.addons.hcloudCcm, enabled: raw.addons.hcloudCcm.enabled ?? (raw.hetzner !== undefined && !hybrid) } },
     nodes: nodes.map((n) => ({
       ...n,
       network: n.network && { ...n.network, nameservers: n.network.nameservers ?? [n.network.gateway] },

@@ -6,7 +6,7 @@ import { toYaml } from "../talos/patches";
 import type { ImageSchematic } from "../talos/image-schematic";
 import type { ClusterInfrastructure, NodeHost } from "../talos/talos-cluster";
 import { Architecture, architectureOf, buildServerTypes, SnapshotBuilder, TalosSnapshots } from "./talos-snapshots";
-import { certSansPatch, firewallRules, hetznerControlPlanePatches, hetznerPatches, KUBE_API_PORT, labelSelector, loadBalancerPrivateIp, serverLabels, TALOS_API_PORT } from "./plan";
+import { certSansPatch, firewallRules, hetznerLayers, KUBE_API_PORT, kubespanFirewallRule, labelSelector, loadBalancerPrivateIp, serverLabels, TALOS_API_PORT } from "./plan";
 
 export interface HetznerCloudArgs {
   /** Cluster name: labels every server and selects them. Required. */
@@ -22,6 +22,12 @@ export interface HetznerCloudArgs {
   readonly talosVersion?: string;
   /** How the snapshot builds reach Hetzner and the rescue system. Default: Hetzner's own. */
   readonly snapshotBuilder?: SnapshotBuilder;
+  /**
+   * The stack also has LAN nodes (a hybrid stack, README "Hybrid clusters"): the Hetzner patches
+   * then apply to the servers alone (ClusterInfrastructure.platform) and the firewall admits
+   * KubeSpan's WireGuard. Default: false, every node is a Hetzner server.
+   */
+  readonly hybrid?: boolean;
 }
 
 /** Hetzner's network zone for a location. */
@@ -43,7 +49,9 @@ export class HetznerCloud extends pulumi.ComponentResource implements ClusterInf
   public readonly talosEndpoint: pulumi.Output<string>;
   public readonly patches: pulumi.Input<string>[];
   /** Platform patches for control planes only (etcd over the private network). */
-  public readonly controlplanePatches: string[];
+  public readonly controlplanePatches: readonly string[];
+  /** In a hybrid stack: the servers' own layer (hetznerHybridLayers). */
+  public readonly platform?: { readonly name: string; readonly patches: Readonly<Record<Node["role"], string>> };
   public readonly loadBalancerIp: pulumi.Output<string>;
   /** The private network's ID (the cloud controller's HCLOUD_NETWORK). */
   public readonly networkId: pulumi.Output<string>;
@@ -81,7 +89,7 @@ export class HetznerCloud extends pulumi.ComponentResource implements ClusterInf
     };
     new hcloud.Firewall(
       `${name}-firewall`,
-      { labels: clusterLabels, rules: firewallRules(settings), applyTos: [{ labelSelector: labelSelector(clusterLabels) }] },
+      { labels: clusterLabels, rules: [...firewallRules(settings), ...(args.hybrid ? [kubespanFirewallRule()] : [])], applyTos: [{ labelSelector: labelSelector(clusterLabels) }] },
       child,
     );
 
@@ -117,8 +125,10 @@ export class HetznerCloud extends pulumi.ComponentResource implements ClusterInf
     this.talosEndpoint = lb.ipv4;
     // Plain strings where they are known now, so every layer's kernel args reach the nodes'
     // upgrade targets (TalosCluster nodeKernelArgs reads known layers); only the SANs wait for the address.
-    this.patches = [...hetznerPatches(settings, args.cloudController ?? false).map((p) => toYaml(p)), lb.ipv4.apply((ip) => toYaml(certSansPatch(ip)))];
-    this.controlplanePatches = hetznerControlPlanePatches(settings).map((p) => toYaml(p));
+    const layers = hetznerLayers(settings, { cloudController: args.cloudController ?? false, hybrid: args.hybrid ?? false }, lb.ipv4.apply((ip) => toYaml(certSansPatch(ip))));
+    this.patches = layers.patches;
+    this.controlplanePatches = layers.controlplanePatches;
+    this.platform = layers.platform;
     const image = settings.image;
     if (image) {
       const id =

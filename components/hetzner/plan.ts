@@ -1,6 +1,8 @@
 // Hetzner Cloud inputs derived from the stack config. Pure: tests deep-equal them.
 import type { HetznerSettings, Node } from "../../config/schema";
+import { HETZNER_PLATFORM } from "../../config/hetzner";
 import { formatIpv4, parseCidr } from "../../config/ip";
+import { toYaml } from "../talos/patches";
 
 /** The Talos API and the Kubernetes API: the only ports the servers expose to the internet by default. */
 export const TALOS_API_PORT = 50000;
@@ -86,4 +88,64 @@ export function hetznerControlPlanePatches(hetzner: HetznerSettings): object[] {
 /** The load balancer's public address in the API certificates, so clients can verify it. */
 export function certSansPatch(loadBalancerIp: string): object {
   return { machine: { certSANs: [loadBalancerIp] }, cluster: { apiServer: { certSANs: [loadBalancerIp] } } };
+}
+
+/** Plain objects merged key by key, later values winning (the patches merged here share no list). */
+export function mergeObjects(...objects: object[]): object {
+  const out: Record<string, unknown> = {};
+  for (const o of objects) {
+    for (const [k, v] of Object.entries(o)) {
+      const prev = out[k];
+      const plain = (x: unknown): x is object => typeof x === "object" && x !== null && !Array.isArray(x);
+      out[k] = plain(prev) && plain(v) ? mergeObjects(prev, v) : v;
+    }
+  }
+  return out;
+}
+
+/**
+ * A hybrid stack's Hetzner layer (README, "Hybrid clusters"): the every-node and control-plane
+ * patches above apply to the Hetzner servers alone, as one layer of their own per role, since a
+ * LAN node's kubelet and etcd must pick its LAN address, not one in hetzner.subnetCidr. The load
+ * balancer's certificate SANs stay in the cluster-wide layer: every control plane serves the
+ * endpoint's name. The cloud controller never runs in a hybrid stack (config/checks.ts).
+ */
+export function hetznerHybridLayers(hetzner: HetznerSettings): Record<Node["role"], object> {
+  const all = hetznerPatches(hetzner, false);
+  return { worker: mergeObjects(...all), controlplane: mergeObjects(...all, ...hetznerControlPlanePatches(hetzner)) };
+}
+
+/** WireGuard's port, which KubeSpan listens on (siderolabs/talos constants.KubeSpanDefaultPort). */
+export const KUBESPAN_PORT = 51820;
+
+/**
+ * With KubeSpan between LAN and cloud nodes, a LAN node behind NAT dials the servers' public
+ * addresses on UDP 51820 (KubeSpan tries every endpoint a peer announces); the firewall is
+ * stateful, so the replies return. From anywhere: a home LAN's public address changes, and
+ * WireGuard answers no packet that is not authenticated with a peer's key, so the open port
+ * tells a scanner nothing (WireGuard paper, section 5.1 "Silence is a Virtue").
+ */
+export function kubespanFirewallRule(): FirewallRule {
+  return { direction: "in", protocol: "udp", port: String(KUBESPAN_PORT), sourceIps: ["0.0.0.0/0", "::/0"], description: "KubeSpan (WireGuard) from LAN nodes" };
+}
+
+/**
+ * What HetznerCloud hands the cluster as its layers (ClusterInfrastructure): the load balancer's
+ * SANs (`sans`, a YAML patch, an output in the program) always cluster-wide; the rest
+ * cluster-wide too in a Hetzner-only stack, or the servers' own layer in a hybrid one.
+ */
+export function hetznerLayers<S>(hetzner: HetznerSettings, options: { readonly cloudController: boolean; readonly hybrid: boolean }, sans: S) {
+  if (options.hybrid) {
+    const own = hetznerHybridLayers(hetzner);
+    return {
+      patches: [sans] as (string | S)[],
+      controlplanePatches: [] as string[],
+      platform: { name: HETZNER_PLATFORM, patches: { controlplane: toYaml(own.controlplane), worker: toYaml(own.worker) } },
+    };
+  }
+  return {
+    patches: [...hetznerPatches(hetzner, options.cloudController).map((p) => toYaml(p)), sans] as (string | S)[],
+    controlplanePatches: hetznerControlPlanePatches(hetzner).map((p) => toYaml(p)),
+    platform: undefined,
+  };
 }

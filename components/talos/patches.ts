@@ -16,6 +16,8 @@ export interface ClusterPatchInput {
   readonly allowSchedulingOnControlPlanes: boolean;
   readonly installerImage: string;
   readonly kubeletReservations: KubeletReservations;
+  /** KubeSpan on every node (config/kubespan.ts), when on. Default: off, no patch. */
+  readonly kubespan?: { readonly advertiseKubernetesNetworks: boolean; readonly mtu: number };
 }
 
 /** KubePrism's port: Cilium reaches the API through it on every node (localhost:7445). */
@@ -55,7 +57,20 @@ export function clusterPatches(input: ClusterPatchInput): object[] {
         },
       },
     },
+    ...(input.kubespan ? [kubespanPatch(input.kubespan)] : []),
   ];
+}
+
+/**
+ * KubeSpan on every node (seed 002, "KubeSpan Network"; config/kubespan.ts for the MTU): a
+ * WireGuard mesh whose peers find each other's keys and endpoints through cluster discovery
+ * (Talos refuses KubeSpan without it). Written in the v1alpha1 form the generator understands.
+ */
+export function kubespanPatch(kubespan: { readonly advertiseKubernetesNetworks: boolean; readonly mtu: number }): object {
+  return {
+    machine: { network: { kubespan: { enabled: true, advertiseKubernetesNetworks: kubespan.advertiseKubernetesNetworks, mtu: kubespan.mtu } } },
+    cluster: { discovery: { enabled: true } },
+  };
 }
 
 export interface NodePatchInput {

@@ -40,8 +40,27 @@ export interface ClusterInfrastructure {
   readonly controlplanePatches?: readonly pulumi.Input<string>[];
   /** Makes the image the machines boot from the cluster's schematic (Hetzner's snapshots); called once, before hostFor. Default: none. */
   bootImage?(schematic: ImageSchematic): void;
+  /**
+   * In a hybrid stack (LAN nodes beside this platform's): the platform whose nodes this creates
+   * and fronts, and its patches for those nodes alone, one layer per role, first among each such
+   * node's own layers; `patches` and `controlplanePatches` then hold only what suits every node.
+   * The other nodes get no host and are reached at their own address. Default: every node is this
+   * infrastructure's.
+   */
+  readonly platform?: { readonly name: string; readonly patches: Readonly<Record<"controlplane" | "worker", string>> };
   /** Creates the machine a node runs on, given its complete (secret) config for first boot. */
   hostFor(node: Node, machineConfig: pulumi.Output<string>): NodeHost;
+}
+
+/** Whether a node runs on the infrastructure (all do, unless it names its platform: a hybrid stack). */
+export function hostedBy(infrastructure: Pick<ClusterInfrastructure, "platform"> | undefined, node: Pick<Node, "platform">): boolean {
+  return infrastructure !== undefined && (infrastructure.platform === undefined || infrastructure.platform.name === node.platform);
+}
+
+/** The infrastructure's own layer for a node it hosts in a hybrid stack (ClusterInfrastructure.platform); none otherwise. */
+export function infrastructureLayer(infrastructure: Pick<ClusterInfrastructure, "platform"> | undefined, node: Pick<Node, "platform" | "role">): string[] {
+  const platform = infrastructure?.platform;
+  return platform && platform.name === node.platform ? [platform.patches[node.role]] : [];
 }
 
 export interface TalosClusterArgs {
@@ -92,9 +111,12 @@ export interface NodeTarget {
   readonly schematicId?: string;
 }
 
-/** A node's own layers as written: platform files, then its own derived patch, then its patch files. */
-export function nodeLayers(node: Node, files: PatchFiles): string[] {
-  return [...(files.platform[node.platform] ?? []), toYaml(nodePatch(node)), ...(files.node[node.name] ?? [])];
+/**
+ * A node's own layers as written: in a hybrid stack its infrastructure's layer
+ * (infrastructureLayer), then platform files, its own derived patch, its patch files.
+ */
+export function nodeLayers(node: Node, files: PatchFiles, infrastructure: readonly string[] = []): string[] {
+  return [...infrastructure, ...(files.platform[node.platform] ?? []), toYaml(nodePatch(node)), ...(files.node[node.name] ?? [])];
 }
 
 /**
@@ -102,9 +124,14 @@ export function nodeLayers(node: Node, files: PatchFiles): string[] {
  * then, last so no layer's label shifts, the patch naming its image (nodeImagePatch): its own
  * installer when it has a schematic of its own, and exactly its schematic's kernel args.
  */
-export function nodeConfigPatches(node: Node, files: PatchFiles, image: { readonly ownInstaller?: string; readonly kernelArgs: readonly string[] }): string[] {
+export function nodeConfigPatches(
+  node: Node,
+  files: PatchFiles,
+  image: { readonly ownInstaller?: string; readonly kernelArgs: readonly string[] },
+  infrastructure: readonly string[] = [],
+): string[] {
   const imagePatch = nodeImagePatch(image.ownInstaller, image.kernelArgs);
-  return [...nodeLayers(node, files).map((l) => liftKernelArgs(l).patch), ...(imagePatch ? [toYaml(imagePatch)] : [])];
+  return [...nodeLayers(node, files, infrastructure).map((l) => liftKernelArgs(l).patch), ...(imagePatch ? [toYaml(imagePatch)] : [])];
 }
 
 /**
@@ -205,6 +232,7 @@ export class TalosCluster extends pulumi.ComponentResource {
       allowSchedulingOnControlPlanes: cluster.allowSchedulingOnControlPlanes,
       installerImage: this.schematic.installerImage,
       kubeletReservations: cluster.kubeletReservations,
+      ...(cluster.kubespan ? { kubespan: cluster.kubespan } : {}),
     }).map(toYaml);
 
     const layers = {
@@ -243,7 +271,10 @@ export class TalosCluster extends pulumi.ComponentResource {
     // A node whose layers add kernel args gets its own schematic carrying them (ownSchematicSpec),
     // one per distinct set, registered like the cluster's.
     const clusterSpec: SchematicSpec = { extensions: imageFactory.extensions, extraKernelArgs: imageFactory.extraKernelArgs };
-    const kernelArgs = Object.fromEntries(nodes.map((n) => [n.name, nodeKernelArgs(imageFactory.extraKernelArgs, [...layers.all, ...layers[n.role]], nodeLayers(n, args.patchFiles))]));
+    const infra = args.infrastructure;
+    const kernelArgs = Object.fromEntries(
+      nodes.map((n) => [n.name, nodeKernelArgs(imageFactory.extraKernelArgs, [...layers.all, ...layers[n.role]], nodeLayers(n, args.patchFiles, infrastructureLayer(infra, n)))]),
+    );
     const ownSchematics = new Map<string, ImageSchematic>();
     const imageOf = (n: Node): ImageSchematic | undefined => {
       const spec = ownSchematicSpec(clusterSpec, kernelArgs[n.name]!);
@@ -257,7 +288,7 @@ export class TalosCluster extends pulumi.ComponentResource {
     const images = Object.fromEntries(nodes.map((n) => [n.name, imageOf(n)]));
     // What Talos merges: every layer without kernel args, then the node's image patch, whose
     // kernel args are exactly its schematic's (nodeImagePatch).
-    const layersOf = (n: Node) => nodeConfigPatches(n, args.patchFiles, { ownInstaller: images[n.name]?.installerImage, kernelArgs: kernelArgs[n.name]! });
+    const layersOf = (n: Node) => nodeConfigPatches(n, args.patchFiles, { ownInstaller: images[n.name]?.installerImage, kernelArgs: kernelArgs[n.name]! }, infrastructureLayer(infra, n));
 
     // Each node's complete config; usable only once Talos validated every node's config
     // (configCheck) and the factory confirmed the schematic its installer names.
@@ -293,7 +324,8 @@ export class TalosCluster extends pulumi.ComponentResource {
         {
           clusterName: cluster.name,
           clientConfiguration: this.machineConfigs.clientConfiguration,
-          endpoints: args.infrastructure ? [args.infrastructure.talosEndpoint] : controlPlanes.map((n) => n.address),
+          // The infrastructure's endpoint for its nodes; in a hybrid stack the LAN control planes too.
+          endpoints: infra ? [infra.talosEndpoint, ...controlPlanes.filter((n) => !hostedBy(infra, n)).map((n) => n.address)] : controlPlanes.map((n) => n.address),
           nodes: nodes.map((n) => n.address),
         },
         { parent: this, provider },
@@ -304,14 +336,16 @@ export class TalosCluster extends pulumi.ComponentResource {
     const machines = cluster.applyNodes ? args.machines?.(this.schematic, pulumi.all([this.schematic.ready, this.validatedConfigs ?? 0]), this.talosconfig) : undefined;
     // A machine created here boots with its config as user data, then gets it applied like any other.
     const applied = cluster.applyNodes ? nodes : [];
-    const hosts = Object.fromEntries(applied.map((n) => [n.name, args.infrastructure?.hostFor(n, gated(n))]));
+    const hosts = Object.fromEntries(applied.map((n) => [n.name, hostedBy(infra, n) ? infra!.hostFor(n, gated(n)) : undefined]));
+    // A node the infrastructure hosts is reached through its endpoint; any other at its own address.
+    const talosEndpointOf = (n: Node) => (hostedBy(infra, n) ? infra!.talosEndpoint : undefined);
     this.nodes = applied.map(
       (node) =>
         new TalosNode(
           node.name,
           {
             address: node.address,
-            endpoint: hosts[node.name]?.endpoint ?? args.infrastructure?.talosEndpoint,
+            endpoint: hosts[node.name]?.endpoint ?? talosEndpointOf(node),
             machineConfiguration: gated(node),
             clientConfiguration: this.machineConfigs.clientConfiguration,
             timeout: cluster.talosApiTimeout,
@@ -329,7 +363,7 @@ export class TalosCluster extends pulumi.ComponentResource {
         `${name}-cluster`,
         {
           bootstrapNode: first.address,
-          endpoint: args.infrastructure?.talosEndpoint,
+          endpoint: talosEndpointOf(controlPlanes[0]!),
           clusterEndpoint,
           bootstrapNodeApply: first.apply,
           controlPlanes: controlPlanes.map((n) => n.address),

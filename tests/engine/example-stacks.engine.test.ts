@@ -85,8 +85,28 @@ describe("engine: preview of the committed example stacks", function () {
       ],
       names: ["oxide-hetzner-talos-amd64", "oxide-cp-1", "oxide-cp-3", "oxide-worker-2", "oxide-hetzner-api-targets", "oxide-cp-1-apply", "oxide-addons-hcloud-ccm-secret", "oxide-addons-hcloud-ccm-release"],
     },
+    {
+      // LAN nodes beside Hetzner pools (README, "Hybrid clusters"): servers only for the pools, no
+      // cloud controller; the LAN nodes' applies dial their own addresses (never in a preview)
+      name: "hybrid",
+      // 71 of the hetzner stack, one node more (+5: its Node, apply, upgrade, rollout and
+      // kernel-args steps), one server less (-1) and no cloud controller (-3: component, Secret, release)
+      creates: 72,
+      types: [
+        ...core,
+        ...addonCore,
+        "pulumi:providers:hcloud",
+        "hcloud:index:Network",
+        "hcloud:index:Firewall",
+        "hcloud:index:LoadBalancer",
+        "hcloud:index:LoadBalancerTarget",
+        "hcloud:index:Server",
+      ],
+      names: ["hybrid-cp-fsn1-1", "hybrid-cp-nbg1-1", "hybrid-worker-2", "hybrid-hetzner-api-targets", "hybrid-cp-fsn1-1-apply", "lan-cp-1-apply", "lan-worker-1-upgrade"],
+      absent: [/hcloud:index:Server +lan-/, / hybrid-addons-hcloud-ccm-release create/],
+    },
   ];
-  for (const { name, creates, types, names } of cases) {
+  for (const { name, creates, types, names, absent = [] } of cases as { name: string; creates: number; types: string[]; names: string[]; absent?: RegExp[] }[]) {
     it(`previews ${name} offline, listing every resource and add-on`, async () => {
       const stack = await project.committedStack(name);
       const preview = await stack.preview({ color: "never" });
@@ -95,6 +115,8 @@ describe("engine: preview of the committed example stacks", function () {
       assert.doesNotMatch(`${preview.stdout}${preview.stderr}`, /from \$PATH/);
       for (const type of types) assert.match(preview.stdout, new RegExp(`\\+ +${type} `), `${type} missing from the ${name} preview`);
       for (const resource of names) assert.match(preview.stdout, new RegExp(` ${resource} create`), `${resource} missing from the ${name} preview`);
+      // e.g. no Hetzner server for a LAN node
+      for (const pattern of absent) assert.doesNotMatch(preview.stdout, pattern, `${pattern} in the ${name} preview`);
     });
   }
 });

@@ -42,6 +42,7 @@ describe("engine: Talos validates every rendered machine config", function () {
   // backends go with their projects: render-only stacks hold nothing outside them.
   const renders = new Map<string, Promise<{ nodes: number; result: UpResult }>>();
   let hetznerRender: Promise<UpResult>;
+  let hybridRender: Promise<UpResult>;
 
   before(() => {
     project = engineProject();
@@ -55,11 +56,12 @@ describe("engine: Talos validates every rendered machine config", function () {
       renders.set(name, later(run(async () => ({ nodes, result: await (await project.stack(name, config)).up({ color: "never" }) }))));
     }
     hetznerRender = later(run(async () => (await hetzner.committedStack("hetzner")).up({ color: "never" })));
+    hybridRender = later(run(async () => (await hetzner.committedStack("hybrid")).up({ color: "never" })));
   });
   after(() => {
     project?.cleanup();
     hetzner?.cleanup();
-    console.log(`      Talos validated ${total} rendered machine configs (${cases.map(([n]) => n).join(", ")}, hetzner)`);
+    console.log(`      Talos validated ${total} rendered machine configs (${cases.map(([n]) => n).join(", ")}, hetzner, hybrid)`);
   });
 
   for (const [name] of cases) {
@@ -77,6 +79,15 @@ describe("engine: Talos validates every rendered machine config", function () {
     assert.equal(result.summary.result, "succeeded");
     const nodes = result.outputs.nodes!.value as string[];
     assert.equal(nodes.length, 5);
+    assert.equal(result.outputs.validatedMachineConfigs?.value, nodes.length);
+    total += nodes.length;
+  });
+
+  it("hybrid: the servers' configs pass in cloud mode and the LAN nodes' in metal mode", async () => {
+    const result = await hybridRender;
+    assert.equal(result.summary.result, "succeeded");
+    const nodes = result.outputs.nodes!.value as string[];
+    assert.deepEqual(nodes, ["hybrid-cp-fsn1-1", "hybrid-cp-nbg1-1", "hybrid-worker-1", "hybrid-worker-2", "lan-cp-1", "lan-worker-1"]);
     assert.equal(result.outputs.validatedMachineConfigs?.value, nodes.length);
     total += nodes.length;
   });

@@ -11,8 +11,8 @@ export interface StackFile {
   readonly expected: string[];
 }
 
-/** Stand-ins for encrypted values a committed stack must have (the DSM password of homelab). */
-export const SECRET_STAND_INS: Readonly<Record<string, string>> = { "talos-cluster:synologyPassword": "test-dsm-password" };
+/** Stand-ins for encrypted values a committed stack must have (the DSM password of homelab, the Hetzner token of hybrid). */
+export const SECRET_STAND_INS: Readonly<Record<string, string>> = { "talos-cluster:synologyPassword": "test-dsm-password", "hcloud:token": "a".repeat(64), "talos-cluster:robotUser": "#ws+test", "talos-cluster:robotPassword": "test-robot-password" };
 
 export function readStackFile(file: string): StackFile {
   const text = fs.readFileSync(file, "utf8");

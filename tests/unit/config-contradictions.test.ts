@@ -164,7 +164,7 @@ describe("stack config contradictions: a mutation that contradicts a derived set
   }
 
   it("leaves the committed stacks, and the same stacks with a backup section, valid", () => {
-    for (const name of ["homelab", "deepthought", "hetzner"]) {
+    for (const name of ["homelab", "deepthought", "hetzner", "hybrid"]) {
       assert.deepEqual(refusal(name, {}), []);
       assert.deepEqual(refusal(name, withBackup), []);
     }

@@ -132,7 +132,7 @@ describe(`stack config mutations (MUTATION_SEED=${SEED} MUTATION_COUNT=${COUNT})
   it("ends every mutant as a valid parse or a StackConfigError naming a path, and registers nothing for an invalid one", async () => {
     console.log(`      mutation seed ${SEED}: rerun with MUTATION_SEED=${SEED}`);
     const next = rng(SEED);
-    const stacks = ["homelab", "deepthought", "hetzner"].map((name) => ({ name, config: stackObject(name) }));
+    const stacks = ["homelab", "deepthought", "hetzner", "hybrid"].map((name) => ({ name, config: stackObject(name) }));
     let valid = 0;
     let invalid = 0;
     let lines = 0;

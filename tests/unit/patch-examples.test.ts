@@ -4,6 +4,7 @@
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import path from "node:path";
+import YAML from "yaml";
 import pins from "../../toolchain/versions.json";
 import { clusterPatches, kernelArgsOf, nodePatch, toYaml } from "../../components/talos/patches";
 import { documentKeys, duplicateDocuments, patchDocuments, readPatchLayer } from "../../config/patch-files";
@@ -31,7 +32,7 @@ function programLayers(): { source: string; content: string }[] {
 }
 
 describe("patches/examples (seed 002's recommended settings, opt-in)", () => {
-  it("holds the four settings of seed 002 and the two Talos-document examples, each saying why and when to use it", () => {
+  it("holds the six settings of seed 002 and the two Talos-document examples, each saying why and when to use it", () => {
     assert.deepEqual(
       examples.map((f) => rel(f.file)),
       [
@@ -41,10 +42,13 @@ describe("patches/examples (seed 002's recommended settings, opt-in)", () => {
         "patches/examples/40-local-storage-mount.yaml",
         "patches/examples/50-local-storage-user-volume.yaml",
         "patches/examples/60-trusted-roots.yaml",
+        "patches/examples/70-disk-encryption.yaml",
+        "patches/examples/80-vswitch-vlan.yaml",
       ],
     );
+    const notSeed002 = ["patches/examples/50-local-storage-user-volume.yaml", "patches/examples/60-trusted-roots.yaml"];
     for (const f of examples) {
-      assert.match(f.content, examples.indexOf(f) < 4 ? /^# Opt-in \(seed 002, "[^"]+"\)/ : /^# Opt-in: /, rel(f.file));
+      assert.match(f.content, notSeed002.includes(rel(f.file)) ? /^# Opt-in: / : /^# Opt-in \(seed 002, "[^"]+"\)/, rel(f.file));
       assert.match(f.content, /^# Why: /m, rel(f.file));
       assert.match(f.content, /^# When: /m, rel(f.file));
     }
@@ -70,6 +74,12 @@ describe("patches/examples (seed 002's recommended settings, opt-in)", () => {
       ["UserVolumeConfig/local-storage is in both patches/all/50-a.yaml and extra/c.yaml: a node's config holds one document of each kind and name; keep one"],
     );
     assert.deepEqual(duplicateDocuments([{ file: "a.yaml", content: uv("x") }, { file: "b.yaml", content: uv("y") }]), []);
+  });
+
+  it("the vSwitch VLAN is at the vSwitch's MTU, 1400, and KubeSpan 80 below it", () => {
+    const vlan = YAML.parse(examples[7]!.content).machine.network.interfaces[0].vlans[0];
+    assert.equal(vlan.mtu, 1400);
+    assert.equal(YAML.parse(examples[1]!.content).machine.network.kubespan.mtu, vlan.mtu - 80);
   });
 
   it("the CPU governor reaches the node's upgrade target as a kernel argument", () => {

@@ -55,7 +55,7 @@ describe("GitHub Actions workflow", () => {
     }
     // what the committed stacks say, through the same schema the program parses them with
     const runsOn = Object.fromEntries(stacks.map((s) => [s, parsed(s).ci.runsOn]));
-    assert.deepEqual(runsOn, { deepthought: ["self-hosted", "lan"], hetzner: "ubuntu-latest", homelab: ["self-hosted", "lan"] });
+    assert.deepEqual(runsOn, { deepthought: ["self-hosted", "lan"], hetzner: "ubuntu-latest", homelab: ["self-hosted", "lan"], hybrid: ["self-hosted", "lan"] });
   });
 
   it("previews every committed stack on pull requests and comments the plan", () => {

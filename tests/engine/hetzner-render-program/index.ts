@@ -1,16 +1,17 @@
 // The committed hetzner stack's machine configs, rendered by the real Talos plugin and checked by
 // the same gate as the program's (cloud mode). Offline: the Hetzner resources are left out and a
 // TEST-NET address stands in for the load balancer, whose real address exists only after `up`.
-// The platform patches are the ones HetznerCloud hands the cluster (the same pure functions).
+// The platform patches are the ones HetznerCloud hands the cluster (the same pure function,
+// hetznerLayers); a hybrid stack's LAN nodes render beside the servers, validated in metal mode.
 import * as pulumi from "@pulumi/pulumi";
 import path from "node:path";
-import { certSansPatch, hetznerControlPlanePatches, hetznerPatches } from "./components/hetzner/plan";
+import { certSansPatch, hetznerLayers } from "./components/hetzner/plan";
 import { talosConfigCheck } from "./components/talos/config-validation";
 import { toYaml } from "./components/talos/patches";
 import { TalosCluster } from "./components/talos/talos-cluster";
 import { readPatchFiles } from "./config/patch-files";
 import { patchSources } from "./config/patch-sources";
-import { parseStackConfig, projectConfig } from "./config/schema";
+import { HETZNER_PLATFORM, parseStackConfig, projectConfig } from "./config/schema";
 
 const LOAD_BALANCER = "203.0.113.10";
 const parsed = parseStackConfig(projectConfig(pulumi.runtime.allConfig()));
@@ -25,8 +26,8 @@ const cluster = new TalosCluster(config.cluster.name, {
   infrastructure: {
     endpoint: `https://${LOAD_BALANCER}:6443`,
     talosEndpoint: LOAD_BALANCER,
-    patches: [...hetznerPatches(config.hetzner!, config.addons.hcloudCcm.enabled === true).map(toYaml), toYaml(certSansPatch(LOAD_BALANCER))],
-    controlplanePatches: hetznerControlPlanePatches(config.hetzner!).map(toYaml),
+    // hybrid: LAN nodes beside the servers, as index.ts tells HetznerCloud.
+    ...hetznerLayers(config.hetzner!, { cloudController: config.addons.hcloudCcm.enabled === true, hybrid: config.nodes.some((n) => n.platform !== HETZNER_PLATFORM) }, toYaml(certSansPatch(LOAD_BALANCER))),
     hostFor: () => ({ resources: [] }),
   },
   configCheck: { rules: talosConfigCheck(), nodeLayers: sources.nodeLayers, base: sources.base },
