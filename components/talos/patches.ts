@@ -1,6 +1,7 @@
 // Talos config patches derived from the stack config. Pure: each returns a plain object that
 // tests deep-equal; toYaml turns it into the text the Talos provider merges.
 import YAML from "yaml";
+import { splitNodeMetadata } from "./node-metadata-plan";
 
 /** Kubelet memory reservations (seed 000, "Memory reservations"). */
 export interface KubeletReservations {
@@ -60,6 +61,7 @@ export function clusterPatches(input: ClusterPatchInput): object[] {
 
 export interface NodePatchInput {
   readonly name: string;
+  readonly role: "controlplane" | "worker";
   readonly installDisk: string;
   readonly network?: {
     readonly interface: string;
@@ -71,7 +73,7 @@ export interface NodePatchInput {
   readonly taints: Readonly<Record<string, string>>;
 }
 
-/** The node's own layer: identity, install disk, addressing, labels and taints. */
+/** The node's own layer: identity, install disk, addressing, the labels and taints Talos applies (splitNodeMetadata). */
 export function nodePatch(node: NodePatchInput): object {
   const network: Record<string, unknown> = { hostname: node.name };
   if (node.network) {
@@ -86,8 +88,10 @@ export function nodePatch(node: NodePatchInput): object {
     network.nameservers = [...node.network.nameservers];
   }
   const machine: Record<string, unknown> = { network, install: { disk: node.installDisk } };
-  if (Object.keys(node.labels).length) machine.nodeLabels = { ...node.labels };
-  if (Object.keys(node.taints).length) machine.nodeTaints = { ...node.taints };
+  // Only what Talos can apply; a worker's other labels and its taints go through the Kubernetes API.
+  const { labels, taints } = splitNodeMetadata(node).machine;
+  if (Object.keys(labels).length) machine.nodeLabels = labels;
+  if (Object.keys(taints).length) machine.nodeTaints = taints;
   return { machine };
 }
 
