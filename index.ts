@@ -16,6 +16,7 @@ import { imageName, SynologyVms } from "./components/synology/synology-vms";
 import { kernelArgProblems, patchFileProblems, talosConfigCheck } from "./components/talos/config-validation";
 import { DataDiskWipes } from "./components/talos/data-disk-wipes";
 import { NodeMetadata } from "./components/talos/node-metadata";
+import { needsApi, splitNodeMetadata } from "./components/talos/node-metadata-plan";
 import { TalosCluster } from "./components/talos/talos-cluster";
 import { recoverySource } from "./config/backup";
 import { readPatchFiles } from "./config/patch-files";
@@ -183,6 +184,7 @@ const clusterReady = bootstrap && kernelArgs && bootstrap.healthyAfter([...kerne
 const nodeMetadata =
   bootstrap &&
   clusterReady &&
+  config.nodes.some((n) => needsApi(splitNodeMetadata(n))) &&
   new NodeMetadata(`${config.cluster.name}-node-metadata`, {
     // Addresses are unique (config/node-checks.ts): a node's TalosNode is the one at its address.
     nodes: config.nodes.flatMap((n) => cluster.nodes.filter((t) => t.address === n.address).map((t) => ({ name: n.name, role: n.role, labels: n.labels, taints: n.taints, apply: t.apply }))),

@@ -48,7 +48,9 @@ export class NodeMetadata extends pulumi.ComponentResource {
 
   constructor(name: string, args: NodeMetadataArgs, opts?: pulumi.ComponentResourceOptions) {
     super("talos-cluster:talos:NodeMetadata", name, {}, opts);
-    const gate = (script: string) => args.ready.apply(() => script);
+    // The gate's value is no secret (the health check's id), whatever it was derived from: the
+    // scripts stay readable in a preview's diff.
+    const gate = (script: string) => pulumi.unsecret(args.ready.apply(() => script));
     const steps: Record<string, command.local.Command> = {};
     for (const node of args.nodes) {
       const split = splitNodeMetadata(node);
