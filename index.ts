@@ -17,6 +17,8 @@ import { SynologyBootFromDisk } from "./components/synology/boot-from-disk";
 import { imageName, SynologyVms } from "./components/synology/synology-vms";
 import { kernelArgProblems, patchFileProblems, talosConfigCheck } from "./components/talos/config-validation";
 import { DataDiskWipes } from "./components/talos/data-disk-wipes";
+import { NodeMetadata } from "./components/talos/node-metadata";
+import { needsApi, splitNodeMetadata } from "./components/talos/node-metadata-plan";
 import { TalosCluster } from "./components/talos/talos-cluster";
 import { recoverySource } from "./config/backup";
 import { readPatchFiles } from "./config/patch-files";
@@ -202,18 +204,36 @@ const wipes =
     after: kernelArgs.done,
   });
 
+// Talos-level health (no CNI yet: nodes registered but NotReady) once every node is at its target.
+const clusterReady = bootstrap && kernelArgs && bootstrap.healthyAfter([...kernelArgs.done, ...(wipes ? wipes.steps : [])], true);
+
+// A worker's labels and taints its own kubelet may not set (NodeRestriction), through the
+// Kubernetes API once its Node is registered; before any add-on schedules a pod.
+const nodeMetadata =
+  bootstrap &&
+  clusterReady &&
+  config.nodes.some((n) => needsApi(splitNodeMetadata(n))) &&
+  new NodeMetadata(`${config.cluster.name}-node-metadata`, {
+    // Addresses are unique (config/node-checks.ts): a node's TalosNode is the one at its address.
+    nodes: config.nodes.flatMap((n) => cluster.nodes.filter((t) => t.address === n.address).map((t) => ({ name: n.name, role: n.role, labels: n.labels, taints: n.taints, apply: t.apply }))),
+    kubeconfig: bootstrap.kubeconfig,
+    ready: clusterReady,
+    timeout: config.cluster.talosApiTimeout,
+    after: [bootstrap.kubeconfigResource],
+  });
+
 // Add-ons need the cluster's kubeconfig, so only a stack that bootstraps its cluster has them.
 const addons =
   bootstrap &&
-  kernelArgs &&
+  clusterReady &&
   new PlatformAddons(`${config.cluster.name}-addons`, {
     addons: config.addons,
     kubeconfig: bootstrap.kubeconfig,
     podCidr: config.cluster.podCidr,
     nodes: config.nodes,
     allowSchedulingOnControlPlanes: config.cluster.allowSchedulingOnControlPlanes,
-    // Talos-level health (no CNI yet) once every node is at its target.
-    clusterReady: bootstrap.healthyAfter([...kernelArgs.done, ...(wipes ? wipes.steps : [])], true),
+    // ... and once the node metadata steps ran (their URNs resolve when they are done; known in a preview).
+    clusterReady: pulumi.all([clusterReady, ...Object.values(nodeMetadata ? nodeMetadata.steps : {}).map((s) => s.urn)]).apply(([ready]) => ready),
     healthyAfter: (after) => bootstrap.healthyAfter(after, false),
     hetzner: hetzner && {
       token: pulumi.secret(config.hcloudToken!),

@@ -1,4 +1,4 @@
-// Cross-field rules about nodes (static addressing, labels the node may set, pod address space)
+// Cross-field rules about nodes (static addressing, pod address space)
 // and certificates, each refusing a config that would otherwise fail halfway through an `up` or
 // leave a broken cluster. They read the raw value defensively (see check-helpers.ts).
 import { Ctx, issue, list, record, str } from "./check-helpers";
@@ -12,21 +12,12 @@ const WIDEST_SERVICE_PREFIX = 12;
 export function checkNodeRules(root: Record<string, unknown>, cluster: Record<string, unknown>, nodes: Record<string, unknown>[], ctx: Ctx) {
   checkLoopback(cluster, nodes, ctx);
   nodes.forEach((node, i) => checkStaticNetwork(node, i, nodes, ctx));
-  nodes.forEach((node, i) => {
-    if (node.role !== "worker") return;
-    const name = str(node.name) ?? "<node>";
-    checkWorkerLabels(record(node.labels), ["nodes", i, "labels"], name, ctx);
-    checkWorkerTaints(record(node.taints), ["nodes", i, "taints"], name, ctx);
-  });
-  list(record(root.hetzner).pools).forEach((pool, k) => {
-    if (record(pool).role !== "worker") return;
-    // A pool's servers are named <cluster>-<pool>-<n> (config/hetzner.ts).
-    const name = `<each ${str(record(pool).name) ?? "pool"} server>`;
-    checkWorkerLabels(record(record(pool).labels), ["hetzner", "pools", k, "labels"], name, ctx);
-    checkWorkerTaints(record(record(pool).taints), ["hetzner", "pools", k, "taints"], name, ctx);
-  });
-  // A hybrid stack has both (config/sites.ts); `nodes` is empty without a nodes list.
-  const nodeCount = list(record(root.hetzner).pools).reduce<number>((n, p) => n + (typeof record(p).count === "number" ? (record(p).count as number) : 0), 0) + nodes.length;
+  // A worker's labels and taints the kubelet may not set are no problem here: they go through the
+  // Kubernetes API (config/node-restriction.ts, components/talos/node-metadata.ts).
+  // Every platform's nodes count (a hybrid stack has several; `nodes` is empty without a nodes list).
+  const hetzner = record(root.hetzner);
+  const poolServers = list(hetzner.pools).reduce<number>((n, p) => n + (typeof record(p).count === "number" ? (record(p).count as number) : 0), 0);
+  const nodeCount = poolServers + list(hetzner.dedicated).length + nodes.length;
   checkClusterRanges(cluster, nodeCount, ctx);
 }
 
@@ -81,73 +72,6 @@ function checkStaticNetwork(node: Record<string, unknown>, i: number, nodes: Rec
   const subnet = addresses.map((a) => parseCidr(a, false)).find((c): c is Cidr => c !== undefined && contains(c, gateway));
   if (subnet && subnet.prefix <= 30 && (gateway === subnet.first || gateway === subnet.last)) {
     issue(ctx, ["nodes", i, "network", "gateway"], `${str(network.gateway)} is the ${gateway === subnet.first ? "network" : "broadcast"} address of ${formatIpv4(subnet.first)}/${subnet.prefix}, not a gateway`);
-  }
-}
-
-// Who applies a node's labels and taints: Talos's NodeApplyController (machine.nodeLabels,
-// machine.nodeTaints) patches the Node object with admin credentials on a control plane, but with
-// the kubelet's own credentials on a worker (siderolabs/talos v1.10-v1.13
-// internal/app/machined/pkg/controllers/k8s/node_apply.go, getK8sClient). Talos always enables the
-// NodeRestriction admission plugin, which limits what a kubelet may do to its own Node
-// (https://kubernetes.io/docs/reference/access-authn-authz/admission-controllers/#noderestriction):
-//   - labels: none under node-restriction.kubernetes.io; under kubernetes.io and k8s.io only the
-//     kubelet's own ones (the list the kubelet documents for --node-labels,
-//     https://kubernetes.io/docs/reference/command-line-tools-reference/kubelet/, and
-//     k8s.io/kubelet/pkg/apis IsKubeletLabel), anything else in other domains;
-//   - taints: no change at all after registration ("node %q is not allowed to modify taints"), so
-//     Talos never applies a worker's nodeTaints (Talos's own config docs say so).
-// Refused here, each with the alternative: seed 002 sets both with kubectl once the cluster runs.
-const KUBELET_LABELS = new Set([
-  "kubernetes.io/hostname",
-  "kubernetes.io/arch",
-  "kubernetes.io/os",
-  "beta.kubernetes.io/arch",
-  "beta.kubernetes.io/os",
-  "beta.kubernetes.io/instance-type",
-  "node.kubernetes.io/instance-type",
-  "failure-domain.beta.kubernetes.io/region",
-  "failure-domain.beta.kubernetes.io/zone",
-  "topology.kubernetes.io/region",
-  "topology.kubernetes.io/zone",
-]);
-/** Label domains (and their subdomains) a kubelet may set freely. */
-const KUBELET_LABEL_DOMAINS = ["kubelet.kubernetes.io", "node.kubernetes.io"];
-const inDomain = (prefix: string, domain: string) => prefix === domain || prefix.endsWith(`.${domain}`);
-
-/** Whether NodeRestriction refuses this label when a node sets it on itself. */
-export function kubeletMayNotSet(key: string): boolean {
-  const slash = key.indexOf("/");
-  if (slash < 0) return false;
-  const prefix = key.slice(0, slash);
-  if (inDomain(prefix, "node-restriction.kubernetes.io")) return true;
-  if (!inDomain(prefix, "kubernetes.io") && !inDomain(prefix, "k8s.io")) return false;
-  return !KUBELET_LABELS.has(key) && !KUBELET_LABEL_DOMAINS.some((d) => inDomain(prefix, d));
-}
-
-function checkWorkerLabels(labels: Record<string, unknown>, path: (string | number)[], node: string, ctx: Ctx) {
-  for (const [key, value] of Object.entries(labels)) {
-    if (kubeletMayNotSet(key)) {
-      issue(
-        ctx,
-        [...path, key],
-        "a worker sets its labels with its kubelet's credentials, and the NodeRestriction admission plugin refuses kubernetes.io and k8s.io labels " +
-          "other than the kubelet's own (node.kubernetes.io/*, kubelet.kubernetes.io/*, topology.kubernetes.io/zone|region, kubernetes.io/hostname|arch|os); " +
-          `use your own prefix (e.g. example.com/role), or set it once the cluster runs: kubectl label node ${node} ${key}=${str(value) ?? ""}`,
-      );
-    }
-  }
-}
-
-function checkWorkerTaints(taints: Record<string, unknown>, path: (string | number)[], node: string, ctx: Ctx) {
-  for (const [key, value] of Object.entries(taints)) {
-    // kubectl's own forms: key=value:Effect, or key:Effect without a value.
-    const taint = (str(value) ?? "").startsWith(":") ? `${key}${str(value)}` : `${key}=${str(value) ?? ""}`;
-    issue(
-      ctx,
-      [...path, key],
-      "a worker sets its taints with its kubelet's credentials, and the NodeRestriction admission plugin refuses any change a node makes to its own taints, so Talos never applies them; " +
-        `taint it once the cluster runs: kubectl taint node ${node} ${taint} (seed 002), or select it with a label of your own prefix`,
-    );
   }
 }
 

@@ -1,6 +1,7 @@
 // Talos config patches derived from the stack config. Pure: each returns a plain object that
 // tests deep-equal; toYaml turns it into the text the Talos provider merges.
 import YAML from "yaml";
+import { splitNodeMetadata } from "./node-metadata-plan";
 
 /** Kubelet memory reservations (seed 000, "Memory reservations"). */
 export interface KubeletReservations {
@@ -75,6 +76,7 @@ export function kubespanPatch(kubespan: { readonly advertiseKubernetesNetworks: 
 
 export interface NodePatchInput {
   readonly name: string;
+  readonly role: "controlplane" | "worker";
   readonly installDisk: string;
   readonly network?: {
     readonly interface: string;
@@ -106,7 +108,7 @@ export function vlanInterface(vlan: NonNullable<NodePatchInput["vlan"]>): object
   return { deviceSelector: { physical: true }, dhcp: true, vlans: [{ vlanId: vlan.id, addresses: [vlan.address], mtu: vlan.mtu }] };
 }
 
-/** The node's own layer: identity, install disk, addressing, labels and taints. */
+/** The node's own layer: identity, install disk, addressing, the labels and taints Talos applies (splitNodeMetadata). */
 export function nodePatch(node: NodePatchInput): object {
   const network: Record<string, unknown> = { hostname: node.name };
   if (node.network) {
@@ -123,8 +125,10 @@ export function nodePatch(node: NodePatchInput): object {
   if (node.vlan) network.interfaces = [vlanInterface(node.vlan)];
   const machine: Record<string, unknown> = { network, install: { disk: node.installDisk } };
   if (node.kubeletSubnets) machine.kubelet = { nodeIP: { validSubnets: [...node.kubeletSubnets] } };
-  if (Object.keys(node.labels).length) machine.nodeLabels = { ...node.labels };
-  if (Object.keys(node.taints).length) machine.nodeTaints = { ...node.taints };
+  // Only what Talos can apply; a worker's other labels and its taints go through the Kubernetes API.
+  const { labels, taints } = splitNodeMetadata(node).machine;
+  if (Object.keys(labels).length) machine.nodeLabels = labels;
+  if (Object.keys(taints).length) machine.nodeTaints = taints;
   return node.etcdSubnets ? { machine, cluster: { etcd: { advertisedSubnets: [...node.etcdSubnets] } } } : { machine };
 }
 

@@ -23,6 +23,11 @@ export interface RecordedResource {
   readonly replacementTrigger: unknown;
   readonly additionalSecretOutputs: string[];
   readonly provider: string;
+  readonly deleteBeforeReplace: boolean;
+  /** The deletedWith option's URN ("" when not set). */
+  readonly deletedWith: string;
+  /** The replaceWith option's URNs. */
+  readonly replaceWith: string[];
   /** When the engine answered the registration, on the same clock as invokes. */
   readonly seq: number;
 }
@@ -172,6 +177,9 @@ interface RegisterRequest {
   getReplacementTrigger(): { toJavaScript(): unknown } | undefined;
   getAdditionalsecretoutputsList(): string[];
   getProvider(): string;
+  getDeletebeforereplace(): boolean;
+  getDeletedwith(): string;
+  getReplaceWithList(): string[];
 }
 
 export function installMocks(project = "talos-cluster", stack = "unit", options: MockOptions = {}): Recorder {
@@ -229,6 +237,9 @@ export function installMocks(project = "talos-cluster", stack = "unit", options:
           replacementTrigger: unsecret(req.getReplacementTrigger()?.toJavaScript()),
           additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
           provider: req.getProvider(),
+          deleteBeforeReplace: req.getDeletebeforereplace(),
+          deletedWith: req.getDeletedwith(),
+          replaceWith: req.getReplaceWithList(),
           seq: clock++,
         });
       }

@@ -27,7 +27,7 @@ function programLayers(): { source: string; content: string }[] {
     ...cluster.map((p, i) => ({ source: `cluster patch ${i + 1}`, content: toYaml(p) })),
     ...readPatchLayer(path.join(root, "patches", "all")).map((f) => ({ source: rel(f.file), content: f.content })),
     ...readPatchLayer(path.join(root, "patches", "platform", "bare-metal")).map((f) => ({ source: rel(f.file), content: f.content })),
-    { source: "node patch", content: toYaml(nodePatch({ name: "node-1", installDisk: "/dev/sda", labels: {}, taints: {} })) },
+    { source: "node patch", content: toYaml(nodePatch({ name: "node-1", role: "worker", installDisk: "/dev/sda", labels: {}, taints: {} })) },
   ];
 }
 

@@ -59,7 +59,7 @@ describe("kubelet eviction thresholds", () => {
 
 describe("node patch", () => {
   it("sets only hostname and install disk for a DHCP node without labels", () => {
-    assert.deepEqual(nodePatch({ name: "w-1", installDisk: "/dev/vda", labels: {}, taints: {} }), {
+    assert.deepEqual(nodePatch({ name: "w-1", role: "worker", installDisk: "/dev/vda", labels: {}, taints: {} }), {
       machine: { network: { hostname: "w-1" }, install: { disk: "/dev/vda" } },
     });
   });
@@ -67,6 +67,7 @@ describe("node patch", () => {
   it("adds static addressing, labels and taints", () => {
     const patch = nodePatch({
       name: "cp-1",
+      role: "controlplane",
       installDisk: "/dev/nvme0n1",
       network: { interface: "eth0", addresses: ["192.168.1.32/24"], gateway: "192.168.1.1", nameservers: ["1.1.1.1"] },
       labels: { "topology.kubernetes.io/zone": "rack-1" },
@@ -85,6 +86,32 @@ describe("node patch", () => {
       },
     });
     assert.deepEqual(YAML.parse(toYaml(patch)), patch);
+  });
+
+  it("gives a control plane every label and taint, Talos applying them with admin credentials", () => {
+    const patch = nodePatch({ name: "cp-1", role: "controlplane", installDisk: "/dev/sda", labels: { "node-role.kubernetes.io/ingress": "" }, taints: { dedicated: "ingress:NoSchedule" } });
+    assert.deepEqual(patch, {
+      machine: { network: { hostname: "cp-1" }, install: { disk: "/dev/sda" }, nodeLabels: { "node-role.kubernetes.io/ingress": "" }, nodeTaints: { dedicated: "ingress:NoSchedule" } },
+    });
+  });
+
+  it("leaves a worker's restricted labels and every taint to the Kubernetes API (NodeRestriction refuses its kubelet)", () => {
+    const patch = nodePatch({
+      name: "database-1",
+      role: "worker",
+      installDisk: "/dev/sda",
+      labels: { "node-role.kubernetes.io/database": "", "topology.kubernetes.io/zone": "rack-1", "example.com/role": "db", "node.kubernetes.io/pool": "db" },
+      taints: { role: "database:NoSchedule" },
+    });
+    assert.deepEqual(patch, {
+      machine: { network: { hostname: "database-1" }, install: { disk: "/dev/sda" }, nodeLabels: { "topology.kubernetes.io/zone": "rack-1", "example.com/role": "db", "node.kubernetes.io/pool": "db" } },
+    });
+  });
+
+  it("writes no nodeLabels for a worker whose labels all go through the API", () => {
+    assert.deepEqual(nodePatch({ name: "w-1", role: "worker", installDisk: "/dev/sda", labels: { "node-role.kubernetes.io/worker": "" }, taints: {} }), {
+      machine: { network: { hostname: "w-1" }, install: { disk: "/dev/sda" } },
+    });
   });
 });
 
