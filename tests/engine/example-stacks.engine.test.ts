@@ -89,9 +89,12 @@ describe("engine: preview of the committed example stacks", function () {
       // LAN nodes beside Hetzner pools (README, "Hybrid clusters"): servers only for the pools, no
       // cloud controller; the LAN nodes' applies dial their own addresses (never in a preview)
       name: "hybrid",
-      // 71 of the hetzner stack, one node more (+5: its Node, apply, upgrade, rollout and
-      // kernel-args steps), one server less (-1) and no cloud controller (-3: component, Secret, release)
-      creates: 72,
+      // 73 of the hetzner stack, one LAN node more (+5: its Node, apply, upgrade, rollout and
+      // kernel-args steps), one server less (-1), no cloud controller (-3: component, Secret,
+      // release), and the dedicated worker (+14: the same 5 node steps, the DedicatedServers
+      // component, Robot provider, rescue key and its Robot copy, the server's firewall and
+      // rescue reset, and the three SSH steps: UUID check, image write, reboot)
+      creates: 88,
       types: [
         ...core,
         ...addonCore,
@@ -101,8 +104,14 @@ describe("engine: preview of the committed example stacks", function () {
         "hcloud:index:LoadBalancer",
         "hcloud:index:LoadBalancerTarget",
         "hcloud:index:Server",
+        "talos-cluster:hetzner:DedicatedServers",
+        "pulumi:providers:robot",
+        "robot:index:SshKey",
+        "robot:index:Firewall",
+        "robot:index:RescueReset",
+        "command:remote:Command",
       ],
-      names: ["hybrid-cp-fsn1-1", "hybrid-cp-nbg1-1", "hybrid-worker-2", "hybrid-hetzner-api-targets", "hybrid-cp-fsn1-1-apply", "lan-cp-1-apply", "lan-worker-1-upgrade"],
+      names: ["metal-worker-1-smbios-uuid", "metal-worker-1-write-image", "metal-worker-1-reboot", "metal-worker-1-apply", "hybrid-cp-fsn1-1", "hybrid-cp-nbg1-1", "hybrid-worker-2", "hybrid-hetzner-api-targets", "hybrid-cp-fsn1-1-apply", "lan-cp-1-apply", "lan-worker-1-upgrade"],
       absent: [/hcloud:index:Server +lan-/, / hybrid-addons-hcloud-ccm-release create/],
     },
   ];

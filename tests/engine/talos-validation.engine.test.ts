@@ -83,11 +83,11 @@ describe("engine: Talos validates every rendered machine config", function () {
     total += nodes.length;
   });
 
-  it("hybrid: the servers' configs pass in cloud mode and the LAN nodes' in metal mode", async () => {
+  it("hybrid: the cloud servers' configs pass in cloud mode, the dedicated server's and the LAN nodes' in metal mode", async () => {
     const result = await hybridRender;
     assert.equal(result.summary.result, "succeeded");
     const nodes = result.outputs.nodes!.value as string[];
-    assert.deepEqual(nodes, ["hybrid-cp-fsn1-1", "hybrid-cp-nbg1-1", "hybrid-worker-1", "hybrid-worker-2", "lan-cp-1", "lan-worker-1"]);
+    assert.deepEqual(nodes, ["hybrid-cp-fsn1-1", "hybrid-cp-nbg1-1", "hybrid-worker-1", "hybrid-worker-2", "metal-worker-1", "lan-cp-1", "lan-worker-1"]);
     assert.equal(result.outputs.validatedMachineConfigs?.value, nodes.length);
     total += nodes.length;
   });

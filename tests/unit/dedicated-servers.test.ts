@@ -41,7 +41,8 @@ describe("dedicated servers: pure parts", () => {
 
   it("parses hetzner.dedicated into nodes at their public address, platform hetzner-dedicated, Robot secrets kept apart", () => {
     const config = parseStackConfig({
-      cluster: { name: "oxide" },
+      // the three cloud control planes share hetzner-fsn1, a site the dedicated worker does not: accepted
+      cluster: { name: "oxide", acceptSiteLoss: true },
       hetzner: {
         image: { snapshotId: 1 },
         kubespan: true,
@@ -198,7 +199,7 @@ describe("dedicated servers: the program with a dedicated worker beside the clou
       h.kubespan = true;
       h.dedicated = [{ name: "metal-1", serverNumber: 2345678, role: "worker", address: "198.51.100.20", installDisk: "/dev/nvme0n1", privateAddress: "10.0.2.11/24" }];
       h.vswitch = { id: 51234, vlan: 4000, subnet: "10.0.2.0/24" };
-    });
+    }, { acceptSiteLoss: true }); // the committed stack's control planes all sit in hetzner-fsn1
     const run = await runValidProgram({ ...config, "talos-cluster:robotUser": "#ws+oxide", "talos-cluster:robotPassword": "robot-password" }, "hetzner");
     recorder = run.recorder;
   });

@@ -32,7 +32,7 @@ function problems(change: (raw: Record<string, any>) => void): string[] {
 }
 
 describe("hybrid stacks: LAN nodes and Hetzner Cloud pools in one cluster", () => {
-  it("the committed hybrid stack derives its cloud servers first, then the LAN nodes, with KubeSpan on at 1450 - 80", () => {
+  it("the committed hybrid stack derives its cloud servers first, then the LAN nodes, with KubeSpan on at 1400 - 80 (the dedicated server's vSwitch MTU is the smallest)", () => {
     const config = hybrid();
     assert.deepEqual(
       config.nodes.map((n) => [n.name, n.role, n.platform, n.address]),
@@ -41,16 +41,17 @@ describe("hybrid stacks: LAN nodes and Hetzner Cloud pools in one cluster", () =
         ["hybrid-cp-nbg1-1", "controlplane", "hetzner-cloud", "10.0.1.61"],
         ["hybrid-worker-1", "worker", "hetzner-cloud", "10.0.1.111"],
         ["hybrid-worker-2", "worker", "hetzner-cloud", "10.0.1.112"],
+        ["metal-worker-1", "worker", "hetzner-dedicated", "198.51.100.20"],
         ["lan-cp-1", "controlplane", "bare-metal", "192.168.10.11"],
         ["lan-worker-1", "worker", "bare-metal", "192.168.10.21"],
       ],
     );
-    assert.deepEqual(config.cluster.kubespan, { advertiseKubernetesNetworks: true, mtu: 1370 });
+    assert.deepEqual(config.cluster.kubespan, { advertiseKubernetesNetworks: true, mtu: 1320 });
     assert.equal(config.cluster.endpoint, undefined, "the load balancer provides it");
     assert.equal(config.addons.hcloudCcm.enabled, false, "off by default in a hybrid stack");
   });
 
-  it("every node has a site: nodes[].site (default lan), a pool's location (or hetzner.location)", () => {
+  it("every node has a site: nodes[].site (default lan), a pool's location (or hetzner.location), a dedicated server's site (default hetzner-dedicated)", () => {
     const raw = { ...projectConfig(committedStackConfig("hybrid")) };
     assert.deepEqual(
       siteMembers(raw).map((m) => [m.name, m.role, m.site, m.address, m.sitePath.join(".")]),
@@ -61,6 +62,7 @@ describe("hybrid stacks: LAN nodes and Hetzner Cloud pools in one cluster", () =
         ["hybrid-cp-nbg1-1", "controlplane", "hetzner-nbg1", "10.0.1.61", "hetzner.pools.1.location"],
         ["hybrid-worker-1", "worker", "hetzner-fsn1", "10.0.1.111", "hetzner.location"],
         ["hybrid-worker-2", "worker", "hetzner-fsn1", "10.0.1.112", "hetzner.location"],
+        ["metal-worker-1", "worker", "hetzner-dedicated", "198.51.100.20", "hetzner.dedicated.0.site"],
       ],
     );
     assert.deepEqual([1, 2, 3, 4, 5, 7].map(quorumOf), [1, 2, 2, 3, 3, 4]);
@@ -112,6 +114,7 @@ describe("hybrid stacks: LAN nodes and Hetzner Cloud pools in one cluster", () =
     assert.equal(defaultKubespanMtu(["bare-metal"]), 1420, "Talos's own default, for a 1500 network");
     assert.equal(defaultKubespanMtu(["bare-metal", "hetzner-cloud"]), 1370);
     assert.equal(defaultKubespanMtu(["synology-vm", "bare-metal"]), 1420);
+    assert.equal(defaultKubespanMtu(["bare-metal", "hetzner-cloud", "hetzner-dedicated"]), 1320, "a vSwitch VLAN carries 1400");
     assert.equal(kubespanSettings(undefined, ["synology-vm", "bare-metal"], false), undefined, "two LAN platforms are no hybrid stack");
     assert.deepEqual(kubespanSettings({ advertiseKubernetesNetworks: true }, ["bare-metal", "hetzner-cloud"], true), { advertiseKubernetesNetworks: true, mtu: 1370 });
     assert.deepEqual(kubespanSettings({ enabled: true, advertiseKubernetesNetworks: false, mtu: 1320 }, ["bare-metal"], false), { advertiseKubernetesNetworks: false, mtu: 1320 });

@@ -63,6 +63,11 @@ type keyAnswer struct {
 
 func (*SshKey) Create(ctx context.Context, req infer.CreateRequest[SshKeyArgs]) (infer.CreateResponse[SshKeyState], error) {
 	in := req.Inputs
+	if req.DryRun && in.PublicKey == "" {
+		// An unknown input (the key of a tls.PrivateKey not yet created) reaches a preview as "";
+		// the fingerprint is computed once the key exists.
+		return infer.CreateResponse[SshKeyState]{Output: SshKeyState{SshKeyArgs: in}}, nil
+	}
 	fp, err := fingerprint(in.PublicKey)
 	if err != nil {
 		return infer.CreateResponse[SshKeyState]{}, err
