@@ -240,6 +240,8 @@ const addons =
       networkId: hetzner.networkId,
       location: config.hetzner!.location,
       subnetCidr: config.hetzner!.subnetCidr,
+      // Dedicated servers: the controller's Robot support, with the stack's Robot login.
+      robotLogin: config.hetzner!.dedicated.length > 0 ? pulumi.secret({ user: config.robotUser!, password: config.robotPassword! }) : undefined,
     },
   });
 

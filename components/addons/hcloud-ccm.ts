@@ -1,7 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { PinnedChart, releaseArgs } from "./chart";
-import { HCLOUD_SECRET, hcloudCcmValues, HcloudCcmFacts, hcloudSecretData } from "./hcloud-values";
+import { HCLOUD_SECRET, hcloudCcmValues, HcloudCcmFacts, hcloudSecretData, RobotLogin } from "./hcloud-values";
 import { mergeValues, Values } from "./values";
 
 export interface HcloudCcmArgs {
@@ -15,6 +15,8 @@ export interface HcloudCcmArgs {
   readonly token: pulumi.Input<string>;
   /** The ID of the cluster's private network. Required. */
   readonly networkId: pulumi.Input<string>;
+  /** The Robot webservice login, with facts.robot (stack secrets robotUser, robotPassword). Default: none. */
+  readonly robotLogin?: pulumi.Input<RobotLogin>;
   readonly provider: k8s.Provider;
   /** Holds inputs back until the cluster is ready (API server up). Default: none. */
   readonly gate?: <T>(value: pulumi.Input<T>) => pulumi.Input<T>;
@@ -35,7 +37,7 @@ export class HcloudCloudControllerManager extends pulumi.ComponentResource {
     const gate = args.gate ?? (<T>(v: pulumi.Input<T>) => v);
     const child = { parent: this, provider: args.provider };
     // The whole data secret: the token must never reach state or logs in plaintext.
-    const data = pulumi.secret(pulumi.all([args.token, args.networkId]).apply(([token, network]) => hcloudSecretData(token, network)));
+    const data = pulumi.secret(pulumi.all([args.token, args.networkId, args.robotLogin]).apply(([token, network, robot]) => hcloudSecretData(token, network, robot)));
     this.secret = new k8s.core.v1.Secret(`${name}-secret`, { metadata: { ...HCLOUD_SECRET }, type: "Opaque", stringData: gate(data) }, child);
     this.release = new k8s.helm.v3.Release(
       `${name}-release`,

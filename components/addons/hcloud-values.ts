@@ -2,7 +2,8 @@
 // chart v1.35.0, toolchain/versions.json). Pure: tests deep-equal them. Sources, at tag v1.35.0 of
 // hetznercloud/hcloud-cloud-controller-manager: chart/values.yaml, chart/templates/deployment.yaml,
 // internal/config/config.go (the environment it reads), docs/reference/load_balancer_envs.md,
-// docs/explanation/private-networks.md.
+// docs/explanation/private-networks.md, docs/explanation/robot-support.md, docs/guides/robot/
+// quickstart.md and private-networks.md (Robot servers in the same cluster).
 import { KUBEPRISM_PORT } from "../talos/patches";
 import type { Toleration } from "./scheduling";
 import type { Values } from "./values";
@@ -29,11 +30,27 @@ export interface HcloudCcmFacts {
   readonly subnetCidr: string;
   /** cluster.podCidr: the chart passes it as --cluster-cidr when networking is on. */
   readonly podCidr: string;
+  /**
+   * The stack has dedicated servers (hetzner.dedicated): Robot support on, so the controller
+   * initializes their Nodes (matched by the server's Robot name, which the program sets to the
+   * node name) instead of leaving them tainted uninitialized. Default: false.
+   */
+  readonly robot?: boolean;
 }
 
-/** The Secret's data: the API token and the private network's ID (HCLOUD_NETWORK takes a name or an ID). */
-export function hcloudSecretData(token: string, networkId: string): Record<string, string> {
-  return { token, network: networkId };
+/** The Robot webservice login the controller reads (chart values.yaml env ROBOT_USER/ROBOT_PASSWORD: Secret hcloud, keys robot-user and robot-password). */
+export interface RobotLogin {
+  readonly user: string;
+  readonly password: string;
+}
+
+/**
+ * The Secret's data: the API token and the private network's ID (HCLOUD_NETWORK takes a name or
+ * an ID), and with dedicated servers the Robot login (the controller refuses one without the
+ * other: internal/config/config.go, "both ... must be provided, or neither").
+ */
+export function hcloudSecretData(token: string, networkId: string, robot?: RobotLogin): Record<string, string> {
+  return { token, network: networkId, ...(robot ? { "robot-user": robot.user, "robot-password": robot.password } : {}) };
 }
 
 /**
@@ -48,6 +65,9 @@ export function hcloudSecretData(token: string, networkId: string): Record<strin
  */
 export function hcloudCcmValues(facts: HcloudCcmFacts): Values {
   return {
+    // With Robot servers the route controller must stay off (config.go refuses Routes with Robot;
+    // it is off here anyway), and Robot addresses come from the Robot API.
+    ...(facts.robot ? { robot: { enabled: true } } : {}),
     networking: { enabled: true, clusterCIDR: facts.podCidr },
     env: {
       HCLOUD_NETWORK_ROUTES_ENABLED: { value: "false" },

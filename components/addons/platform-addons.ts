@@ -52,6 +52,8 @@ export interface PlatformAddonsArgs {
     readonly networkId: pulumi.Input<string>;
     readonly location: string;
     readonly subnetCidr: string;
+    /** The Robot webservice login when the stack has dedicated servers: the controller's Robot support. Default: none. */
+    readonly robotLogin?: pulumi.Input<{ readonly user: string; readonly password: string }>;
   };
   /** How long each post-install check may wait for its add-on, e.g. 10m. Default: 10m. */
   readonly checkTimeout?: string;
@@ -131,10 +133,11 @@ export class PlatformAddons extends pulumi.ComponentResource {
             `${name}-hcloud-ccm`,
             {
               chart: chart(pins.addons.hcloudCloudControllerManager),
-              facts: { location: args.hetzner.location, subnetCidr: args.hetzner.subnetCidr, podCidr: args.podCidr },
+              facts: { location: args.hetzner.location, subnetCidr: args.hetzner.subnetCidr, podCidr: args.podCidr, robot: args.hetzner.robotLogin !== undefined },
               values: addons.hcloudCcm.values,
               token: args.hetzner.token,
               networkId: args.hetzner.networkId,
+              robotLogin: args.hetzner.robotLogin,
               provider,
               gate: afterReady,
             },

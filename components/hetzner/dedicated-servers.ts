@@ -1,5 +1,5 @@
 // Hetzner dedicated servers (hetzner.dedicated) made ready for the ordinary Talos apply, seed 002's
-// way: the Robot firewall (admin networks only for 22/6443/50000), the rescue system with the
+// way: the server's Robot name set to the node's (its main address checked first), the Robot firewall (admin networks only for 22/6443/50000), the rescue system with the
 // stack's SSH key and a hardware reset, then over SSH: the SMBIOS UUID checked, the Factory `metal`
 // image written to the install disk with dd, a reboot into Talos maintenance mode. The nodes then
 // get their config like any other, at their address (TalosCluster's `machines` hand-off).
@@ -60,6 +60,8 @@ export class DedicatedServers extends pulumi.ComponentResource {
   public readonly firewalls: Readonly<Record<string, robot.Firewall>>;
   public readonly rescues: Readonly<Record<string, robot.RescueReset>>;
   public readonly vswitchMembers: Readonly<Record<string, robot.VSwitchServer>>;
+  /** Per server: its Robot name (the node name, as Hetzner's cloud controller matches them), its address checked. */
+  public readonly names: Readonly<Record<string, robot.ServerName>>;
   /** Per server: the SSH steps in order (UUID check, image write, reboot). */
   public readonly steps: Readonly<Record<string, readonly command.remote.Command[]>>;
   /** What each node's apply waits for: its reboot into maintenance mode. */
@@ -79,9 +81,13 @@ export class DedicatedServers extends pulumi.ComponentResource {
     const firewalls: Record<string, robot.Firewall> = {};
     const rescues: Record<string, robot.RescueReset> = {};
     const members: Record<string, robot.VSwitchServer> = {};
+    const names: Record<string, robot.ServerName> = {};
     const steps: Record<string, command.remote.Command[]> = {};
     for (const server of args.servers) {
       const n = server.serverNumber;
+      // First of all: Robot's main address must be the one the SSH steps dial, or they would
+      // wipe another machine; the name is what Hetzner's cloud controller matches the Node by.
+      names[server.name] = new robot.ServerName(`${server.name}-name`, { serverNumber: n, name: server.name, address: server.address }, { parent: this, provider });
       firewalls[server.name] = new robot.Firewall(`${server.name}-firewall`, { serverNumber: n, whitelistHos: true, input: rules.map((r) => ({ ...r })) }, { parent: this, provider });
       if (args.vswitch) {
         members[server.name] = new robot.VSwitchServer(`${server.name}-vswitch`, { vswitchId: args.vswitch.id, serverNumber: n }, { parent: this, provider });
@@ -91,7 +97,7 @@ export class DedicatedServers extends pulumi.ComponentResource {
       const rescue = new robot.RescueReset(
         `${server.name}-rescue`,
         { serverNumber: n, authorizedKey: this.robotKey.fingerprint, os: pulumi.all(["linux", args.checked]).apply(([os]) => os), resetType: "hw" },
-        { parent: this, provider, dependsOn: [firewalls[server.name]!, ...(members[server.name] ? [members[server.name]!] : []), ...(args.after ?? [])] },
+        { parent: this, provider, dependsOn: [names[server.name]!, firewalls[server.name]!, ...(members[server.name] ? [members[server.name]!] : []), ...(args.after ?? [])] },
       );
       rescues[server.name] = rescue;
       // Secret as a whole: it carries the private key.
@@ -128,6 +134,7 @@ export class DedicatedServers extends pulumi.ComponentResource {
     this.firewalls = firewalls;
     this.rescues = rescues;
     this.vswitchMembers = members;
+    this.names = names;
     this.steps = steps;
     this.nodeAfter = Object.fromEntries(Object.entries(steps).map(([node, s]) => [node, [s[s.length - 1]!]]));
     this.registerOutputs({});

@@ -5,7 +5,8 @@
 // image from a loopback stand-in of the Image Factory. When the fake Robot resets the server into
 // its rescue system, the keys of the rescue configuration become the sshd's only authorized keys,
 // as Robot puts them into the rescue system: so the SSH steps get in only with the stack's own key.
-//  1. up: Robot key, firewall, rescue + hardware reset; then the UUID read, the image written to
+//  1. up: Robot key, the server named after its node (its address checked), firewall, rescue +
+//     hardware reset; then the UUID read, the image written to
 //     the disk byte for byte, the reboot requested, in that order;
 //  2. an up with no change: no Robot call, no SSH session;
 //  3. destroy: Robot as before (no key, firewall cleared, rescue-free).
@@ -97,15 +98,17 @@ describe("a dedicated server from Robot to maintenance mode (fake Robot, real ss
     assert.ok(fs.readFileSync(disk).equals(image), "the disk holds the image byte for byte");
     // Robot saw the firewall before the rescue and the rescue before the reset.
     const calls = robot.lines().map((l) => l.split(" ").slice(0, 2).join(" "));
+    assert.ok(calls.indexOf("POST /server/3001") < calls.indexOf("POST /boot/3001/rescue"));
     assert.ok(calls.indexOf("POST /firewall/3001") < calls.indexOf("POST /boot/3001/rescue"));
     assert.ok(calls.indexOf("POST /boot/3001/rescue") < calls.indexOf("POST /reset/3001"));
+    assert.equal(robot.servers.get(3001)!.name, "metal-1");
   });
 
   it("changes nothing on the next up: no Robot call, no SSH session", async () => {
     const from = robot.calls.length;
     const sessions = log("steps.log");
     const result = await stack.up();
-    assert.deepEqual(result.summary.resourceChanges, { same: 10 });
+    assert.deepEqual(result.summary.resourceChanges, { same: 11 });
     assert.deepEqual(robot.lines(from), []);
     assert.equal(log("steps.log"), sessions);
   });

@@ -5,7 +5,7 @@
 //
 // Sources (repo@commit; short names used below):
 //   CH  ansible-collections/community.hrobot@0045886  plugins/module_utils/robot.py (RB), plugins/modules/ssh_key.py (SK),
-//       boot.py (BT), reset.py (RS), firewall.py (FW); plugins/modules/v_switch.py@0c922cc (VS)
+//       boot.py (BT), reset.py (RS), firewall.py (FW), server.py (SV); plugins/modules/v_switch.py@0c922cc (VS)
 //   HR  MathiasPius/hrobot-rs  src/api/firewall/serde.rs@35a03f7 (FS), src/api/boot/rescue.rs@2681646 (BR), src/error.rs (ER)
 //   OF  operate-first/hetzner-baremetal-openshift issue #8 ("only 10 rules per server", Hetzner ticket)
 //
@@ -36,6 +36,8 @@
 // | GET    /vswitch/{id}            | —  (CH VS get_v_switch)                                                           | {id,name,vlan,cancelled,server:[{server_ip,server_number,status}],subnet,cloud_network}; 404 NOT_FOUND |
 // | POST   /vswitch/{id}/server     | R server[] or server[i] (CH VS get_x_www_form_urlenconded_dict_from_list)         | 201 empty; 409 VSWITCH_IN_PROCESS while a member is "in process" (CH VS, ER); 409 VSWITCH_VLAN_NOT_UNIQUE; 404 SERVER_NOT_FOUND |
 // | DELETE /vswitch/{id}/server     | R server[] or server[i] (CH VS delete_servers)                                    | 200 empty; 409 VSWITCH_IN_PROCESS |
+// | GET    /server/{n}              | —  (CH SV)                                                                        | {server:{server_ip,server_number,server_name,product,dc,status,…}}; 404 SERVER_NOT_FOUND |
+// | POST   /server/{n}              | R server_name (CH SV: the name is the one field a client may change)              | {server}; 404 SERVER_NOT_FOUND; 400 INVALID_INPUT (CH SV accept_errors) |
 // | any                             | —                                                                                 | 403 RATE_LIMIT_EXCEEDED when a test calls rateLimit() (ER) |
 //
 // What the fake decides where no source shows Robot's behaviour (each a choice, named):
@@ -43,6 +45,7 @@
 //   - A reset of a server whose rescue is active boots the rescue system: its configuration becomes inactive
 //     (Robot's rescue is for the next boot only) and the server is recorded as in rescue.
 //   - DELETE /boot/{n}/rescue of an inactive rescue answers the inactive configuration (200).
+//   - POST /server/{n} with an empty server_name is INVALID_INPUT (missing), like any empty required parameter.
 //   - The recorded calls never hold the Authorization header.
 import crypto from "node:crypto";
 import http from "node:http";
@@ -63,6 +66,9 @@ interface Rule {
 export interface FakeServer {
   number: number;
   ip: string;
+  /** Robot's server_name (the customer's label) and datacenter. */
+  name: string;
+  dc: string;
   firewall: { status: "active" | "disabled" | "in process"; whitelistHos: boolean; filterIpv6: boolean; input: Rule[]; output: Rule[]; pendingReads: number; next?: { status: "active" | "disabled"; input: Rule[]; output: Rule[]; whitelistHos: boolean } };
   rescue: { active: boolean; os: string; keys: string[]; password: string | null };
   resets: string[];
@@ -122,7 +128,7 @@ export class FakeRobot {
     private readonly password: string,
   ) {}
 
-  static async start(opts: { user: string; password: string; servers: { number: number; ip: string }[]; vswitches?: { id: number; vlan: number; name: string }[] }): Promise<FakeRobot> {
+  static async start(opts: { user: string; password: string; servers: { number: number; ip: string; name?: string; dc?: string }[]; vswitches?: { id: number; vlan: number; name: string }[] }): Promise<FakeRobot> {
     let fake: FakeRobot | undefined;
     const server = http.createServer((req, res) => fake!.handle(req, res));
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -131,6 +137,8 @@ export class FakeRobot {
       fake.servers.set(s.number, {
         number: s.number,
         ip: s.ip,
+        name: s.name ?? "",
+        dc: s.dc ?? "FSN1-DC14",
         firewall: { status: "disabled", whitelistHos: true, filterIpv6: false, input: [], output: [], pendingReads: 0 },
         rescue: { active: false, os: "linux", keys: [], password: null },
         resets: [],
@@ -193,6 +201,7 @@ export class FakeRobot {
     let m: RegExpMatchArray | null;
     if (method === "POST" && path === "/key") return this.createKey(form(params, ["name", "data"], []));
     if ((m = path.match(/^\/key\/([0-9a-f:]+)$/))) return this.key(method, m[1]!, params);
+    if ((m = path.match(/^\/server\/(\d+)$/)) && (method === "GET" || method === "POST")) return this.serverName(method, this.serverOf(m[1]!), params);
     if ((m = path.match(/^\/firewall\/(\d+)$/))) return this.firewall(method, this.serverOf(m[1]!), params);
     if ((m = path.match(/^\/boot\/(\d+)\/rescue$/))) return this.rescue(method, this.serverOf(m[1]!), params);
     if ((m = path.match(/^\/reset\/(\d+)$/)) && method === "POST") return this.reset(this.serverOf(m[1]!), params);
@@ -211,6 +220,12 @@ export class FakeRobot {
     const v = this.vswitches.get(Number(id));
     if (!v) throw new RobotError(404, "NOT_FOUND", "vSwitch not found");
     return v;
+  }
+
+  private serverName(method: string, s: FakeServer, params: [string, string][]): [number, unknown] {
+    if (method === "POST") s.name = form(params, ["server_name"], []).server_name!;
+    else form(params, [], []);
+    return [200, { server: { server_ip: s.ip, server_ipv6_net: null, server_number: s.number, server_name: s.name, product: "AX41-NVMe", dc: s.dc, traffic: "unlimited", status: "ready", cancelled: false, paid_until: "2027-01-31" } }];
   }
 
   private createKey(p: Record<string, string>): [number, unknown] {

@@ -127,12 +127,17 @@ describe("dedicated servers: the component under mocks", () => {
     assert.deepEqual(Object.values(dedicated.nodeAfter).map((r) => r.length), [1, 1]);
   });
 
-  it("registers one provider, key pair and Robot key, and per server a firewall, vSwitch membership, rescue and three SSH steps", () => {
+  it("registers one provider, key pair and Robot key, and per server a name, firewall, vSwitch membership, rescue and three SSH steps", () => {
     const count = (type: string) => recorder.ofType(type).length;
     assert.deepEqual(
-      ["pulumi:providers:robot", "tls:index/privateKey:PrivateKey", "robot:index:SshKey", "robot:index:Firewall", "robot:index:VSwitchServer", "robot:index:RescueReset", "command:remote:Command"].map(count),
-      [1, 1, 1, 2, 2, 2, 6],
+      ["pulumi:providers:robot", "tls:index/privateKey:PrivateKey", "robot:index:SshKey", "robot:index:ServerName", "robot:index:Firewall", "robot:index:VSwitchServer", "robot:index:RescueReset", "command:remote:Command"].map(count),
+      [1, 1, 1, 2, 2, 2, 2, 6],
     );
+  });
+
+  it("names each server after its node in Robot (the cloud controller's match), its address checked against Robot's", () => {
+    assert.deepEqual(recorder.named("metal-1-name").inputs, { serverNumber: 2345678, name: "metal-1", address: "198.51.100.20" });
+    assert.deepEqual(recorder.named("metal-2-name").inputs, { serverNumber: 2345679, name: "metal-2", address: "198.51.100.21" });
   });
 
   it("gives the Robot provider the address and the login, user and password only as secrets", () => {
@@ -156,7 +161,7 @@ describe("dedicated servers: the component under mocks", () => {
     const rescue = recorder.named("metal-1-rescue");
     assert.deepEqual(rescue.inputs, { serverNumber: 2345678, authorizedKey: "oxide-dedicated-rescue-key-fingerprint", os: "linux", resetType: "hw" });
     const urn = (n: string) => recorder.named(n).urn;
-    assert.deepEqual(rescue.dependencies, [urn("metal-1-firewall"), urn("metal-1-vswitch"), urn("schematic-registration"), recorder.ofType("robot:index:SshKey")[0]!.urn].sort());
+    assert.deepEqual(rescue.dependencies, [urn("metal-1-name"), urn("metal-1-firewall"), urn("metal-1-vswitch"), urn("schematic-registration"), recorder.ofType("robot:index:SshKey")[0]!.urn].sort());
   });
 
   it("runs the SSH steps in order after the rescue boot: UUID check, image write, reboot; each once, the key secret", () => {
@@ -222,9 +227,17 @@ describe("dedicated servers: the program with a dedicated worker beside the clou
     assert.ok(recorder.named("metal-1-rescue").dependencies.includes(schematic.urn));
   });
 
-  it("keeps the Robot login secret and out of every other resource", () => {
+  it("keeps the Robot login secret: in the Robot provider and the cloud controller's Secret only, both secret", () => {
     assert.deepEqual(recorder.ofType("pulumi:providers:robot")[0]!.secretInputs, ["password", "user"]);
-    const leaking = recorder.resources.filter((r) => r.type !== "pulumi:providers:robot" && JSON.stringify(r.inputs).includes("robot-password"));
-    assert.deepEqual(leaking.map((r) => r.name), []);
+    const holders = recorder.resources.filter((r) => JSON.stringify(r.inputs).includes("robot-password") && r.type !== "pulumi:providers:robot");
+    assert.deepEqual(holders.map((r) => r.name), ["oxide-addons-hcloud-ccm-secret"]);
+    assert.deepEqual(holders[0]!.secretInputs, ["stringData"]);
+  });
+
+  it("turns on the cloud controller's Robot support with the stack's Robot login, so the dedicated Node is initialized", () => {
+    const secret = recorder.named("oxide-addons-hcloud-ccm-secret");
+    assert.deepEqual(Object.keys(secret.inputs.stringData as object).sort(), ["network", "robot-password", "robot-user", "token"]);
+    assert.deepEqual([(secret.inputs.stringData as Record<string, string>)["robot-user"], (secret.inputs.stringData as Record<string, string>)["robot-password"]], ["#ws+oxide", "robot-password"]);
+    assert.deepEqual((recorder.named("oxide-addons-hcloud-ccm-release").inputs.values as Record<string, unknown>).robot, { enabled: true });
   });
 });

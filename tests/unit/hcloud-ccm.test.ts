@@ -35,6 +35,12 @@ describe("Hetzner cloud controller manager: pure parts", () => {
       },
     });
     assert.deepEqual(hcloudSecretData("t0ken", "42"), { token: "t0ken", network: "42" });
+    // With dedicated servers: Robot support and the Robot login beside the token (both or neither).
+    assert.deepEqual(hcloudCcmValues({ location: "nbg1", subnetCidr: "10.0.1.0/24", podCidr: "10.244.0.0/16", robot: true }), {
+      robot: { enabled: true },
+      ...hcloudCcmValues({ location: "nbg1", subnetCidr: "10.0.1.0/24", podCidr: "10.244.0.0/16" }),
+    });
+    assert.deepEqual(hcloudSecretData("t0ken", "42", { user: "#ws+oxide", password: "pw" }), { token: "t0ken", network: "42", "robot-user": "#ws+oxide", "robot-password": "pw" });
   });
 
   it("records the chart's own tolerations, the uninitialized taint among them", () => {

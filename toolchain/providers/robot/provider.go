@@ -1,10 +1,10 @@
 // Package robot is this project's `robot` resource plugin: Hetzner dedicated servers through the
 // Robot webservice (robot-ws.your-server.de): SSH keys, the server firewall, the rescue system
-// with a hardware reset, and vSwitch membership.
+// with a hardware reset, vSwitch membership, and the server's name.
 //
 // What each call sends and answers was read in Hetzner's documentation
 // (robot.hetzner.com/doc/webservice/en.html) as the public clients implement it:
-// ansible-collections/community.hrobot (plugins/modules/{ssh_key,firewall,boot,reset,v_switch}.py,
+// ansible-collections/community.hrobot (plugins/modules/{ssh_key,firewall,boot,reset,v_switch,server}.py,
 // plugins/module_utils/robot.py) and MathiasPius/hrobot-rs (src/api/{keys,firewall,boot,reset,
 // vswitch}.rs, src/error.rs). No code was taken from them. Built on pulumi-go-provider like
 // toolchain/providers/synology; its Node.js SDK is generated from its schema (toolchain/setup.mjs).
@@ -27,7 +27,7 @@ var Version = "0.0.0-dev"
 const NpmPackage = "@talos-cluster/robot"
 
 // Provider returns the `robot` provider: robot:index:SshKey, robot:index:Firewall,
-// robot:index:RescueReset and robot:index:VSwitchServer.
+// robot:index:RescueReset, robot:index:VSwitchServer and robot:index:ServerName.
 func Provider() p.Provider {
 	return infer.Provider(infer.Options{
 		Metadata: schema.Metadata{
@@ -40,6 +40,7 @@ func Provider() p.Provider {
 			infer.Resource(&Firewall{}),
 			infer.Resource(&RescueReset{}),
 			infer.Resource(&VSwitchServer{}),
+			infer.Resource(&ServerName{}),
 		},
 		Config:    infer.Config(&Config{}),
 		ModuleMap: map[tokens.ModuleName]tokens.ModuleName{"robot": "index"},
