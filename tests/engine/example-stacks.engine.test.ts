@@ -91,10 +91,10 @@ describe("engine: preview of the committed example stacks", function () {
       name: "hybrid",
       // 73 of the hetzner stack, one LAN node more (+5: its Node, apply, upgrade, rollout and
       // kernel-args steps), one server less (-1), no cloud controller (-3: component, Secret,
-      // release), and the dedicated worker (+14: the same 5 node steps, the DedicatedServers
-      // component, Robot provider, rescue key and its Robot copy, the server's firewall and
-      // rescue reset, and the three SSH steps: UUID check, image write, reboot)
-      creates: 88,
+      // release), and the dedicated worker (+15: the same 5 node steps, the DedicatedServers
+      // component, Robot provider, rescue key and its Robot copy, the server's Robot name,
+      // firewall and rescue reset, and the three SSH steps: UUID check, image write, reboot)
+      creates: 89,
       types: [
         ...core,
         ...addonCore,
@@ -107,6 +107,7 @@ describe("engine: preview of the committed example stacks", function () {
         "talos-cluster:hetzner:DedicatedServers",
         "pulumi:providers:robot",
         "robot:index:SshKey",
+        "robot:index:ServerName",
         "robot:index:Firewall",
         "robot:index:RescueReset",
         "command:remote:Command",
