@@ -15,7 +15,7 @@ export interface HcloudCcmArgs {
   readonly token: pulumi.Input<string>;
   /** The ID of the cluster's private network. Required. */
   readonly networkId: pulumi.Input<string>;
-  /** The Robot webservice login, with facts.robot (stack secrets robotUser, robotPassword). Default: none. */
+  /** The Robot webservice login (stack secrets robotUser, robotPassword); given, it turns on Robot support. Default: none. */
   readonly robotLogin?: pulumi.Input<RobotLogin>;
   readonly provider: k8s.Provider;
   /** Holds inputs back until the cluster is ready (API server up). Default: none. */
@@ -41,7 +41,7 @@ export class HcloudCloudControllerManager extends pulumi.ComponentResource {
     this.secret = new k8s.core.v1.Secret(`${name}-secret`, { metadata: { ...HCLOUD_SECRET }, type: "Opaque", stringData: gate(data) }, child);
     this.release = new k8s.helm.v3.Release(
       `${name}-release`,
-      releaseArgs(args.chart, HCLOUD_SECRET.namespace, gate<Values>(mergeValues(hcloudCcmValues(args.facts), args.values))),
+      releaseArgs(args.chart, HCLOUD_SECRET.namespace, gate<Values>(mergeValues(hcloudCcmValues({ ...args.facts, robot: args.robotLogin !== undefined }), args.values))),
       { ...child, dependsOn: [this.secret] },
     );
     this.registerOutputs({ status: this.release.status });

@@ -7,6 +7,7 @@ import { Cilium } from "./cilium";
 import { CrdManifests } from "./crd-manifests";
 import { GatewayController } from "./gateway";
 import { HcloudCloudControllerManager } from "./hcloud-ccm";
+import type { RobotLogin } from "./hcloud-values";
 import { ciliumGatewayValues } from "./gateway-values";
 import { Linkerd } from "./linkerd";
 import { LoadBalancerPool } from "./load-balancer";
@@ -53,7 +54,7 @@ export interface PlatformAddonsArgs {
     readonly location: string;
     readonly subnetCidr: string;
     /** The Robot webservice login when the stack has dedicated servers: the controller's Robot support. Default: none. */
-    readonly robotLogin?: pulumi.Input<{ readonly user: string; readonly password: string }>;
+    readonly robotLogin?: pulumi.Input<RobotLogin>;
   };
   /** How long each post-install check may wait for its add-on, e.g. 10m. Default: 10m. */
   readonly checkTimeout?: string;
@@ -133,7 +134,7 @@ export class PlatformAddons extends pulumi.ComponentResource {
             `${name}-hcloud-ccm`,
             {
               chart: chart(pins.addons.hcloudCloudControllerManager),
-              facts: { location: args.hetzner.location, subnetCidr: args.hetzner.subnetCidr, podCidr: args.podCidr, robot: args.hetzner.robotLogin !== undefined },
+              facts: { location: args.hetzner.location, subnetCidr: args.hetzner.subnetCidr, podCidr: args.podCidr },
               values: addons.hcloudCcm.values,
               token: args.hetzner.token,
               networkId: args.hetzner.networkId,

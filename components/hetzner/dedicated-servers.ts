@@ -1,8 +1,9 @@
 // Hetzner dedicated servers (hetzner.dedicated) made ready for the ordinary Talos apply, seed 002's
-// way: the server's Robot name set to the node's (its main address checked first), the Robot firewall (admin networks only for 22/6443/50000), the rescue system with the
-// stack's SSH key and a hardware reset, then over SSH: the SMBIOS UUID checked, the Factory `metal`
-// image written to the install disk with dd, a reboot into Talos maintenance mode. The nodes then
-// get their config like any other, at their address (TalosCluster's `machines` hand-off).
+// way: the server's Robot name set to the node's (its main address checked first), the Robot
+// firewall (admin networks only for 22/6443/50000), the rescue system with the stack's SSH key
+// and a hardware reset, then over SSH: the SMBIOS UUID checked, the Factory `metal` image written
+// to the install disk with dd, a reboot into Talos maintenance mode. The nodes then get their
+// config like any other, at their address (TalosCluster's `machines` hand-off).
 //
 // Robot calls go through our robot plugin (toolchain/providers/robot); the SSH steps are
 // @pulumi/command's remote.Command, whose dial retries wait for the rescue system to come up.
